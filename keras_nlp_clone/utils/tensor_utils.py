@@ -150,7 +150,11 @@ def convert_preprocessing_outputs(x):
     if isinstance(x, tf.SparseTensor):
         x = tf.sparse.to_dense(x)
     if x.dtype == tf.string:
-        return _decode_strings(x.numpy().tolist())
+        # A scalar string tensor's `.numpy()` is `bytes`, not an array.
+        value = x.numpy()
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        return _decode_strings(value)
     if x.dtype == tf.bool:
         return keras.ops.convert_to_tensor(x.numpy(), dtype="bool")
     return keras.ops.convert_to_tensor(x.numpy())

@@ -1,0 +1,126 @@
+"""The base class of all backbones."""
+
+import os
+
+import keras
+
+from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.utils.keras_utils import EarlyAttributeMixin
+
+
+@keras_nlp_clone_export
+class Backbone(EarlyAttributeMixin, keras.Model):
+    """Base class for backbones: preprocessed tensors in, dense features out.
+
+    A backbone is a functional `keras.Model` built in its subclass's
+    `__init__`. It holds the pretrainable part of a model (embeddings and
+    transformer layers) and no task head, and it does not handle strings:
+    feed it the dict a `Preprocessor` produces.
+
+    This base class adds preset loading and saving (`from_preset`,
+    `save_to_preset`), the `presets` registry view and the `token_embedding`
+    accessor.
+
+    Args:
+        dtype: str or `keras.DTypePolicy`. The dtype policy for the model's
+            computations and weights, e.g. `"float32"`, `"bfloat16"` or
+            `"mixed_float16"`. Defaults to `None`, the global policy.
+        **kwargs: passed to `keras.Model` (`inputs`, `outputs`, `name`).
+
+    Examples:
+    >>> backbone = keras_nlp_clone.models.Backbone.from_preset(
+    ...     "all_minilm_l6_v2_en")
+    >>> type(backbone).__name__
+    'BertBackbone'
+    """
+
+    def __init__(self, *args, dtype=None, **kwargs):
+        super().__init__(*args, dtype=dtype, **kwargs)
+        self._mark_functional_initialized()
+
+    @property
+    def token_embedding(self):
+        """The `keras.layers.Embedding` of token ids (a
+        `ReversibleEmbedding` in most models; language model heads reuse
+        it)."""
+        return self._token_embedding
+
+    @token_embedding.setter
+    def token_embedding(self, value):
+        self._token_embedding = value
+
+    def get_config(self):
+        # Subclasses add their constructor arguments. Functional models'
+        # default config (layers graph) is not used.
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+        policy = self.dtype_policy
+        if policy is not None and policy.name != keras.config.dtype_policy().name:
+            config["dtype"] = keras.dtype_policies.serialize(policy)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @preset_utils.classproperty
+    def presets(cls):
+        """Dict of built-in preset ids for this class, id -> metadata
+        (`description`, `params`, ...)."""
+        return preset_utils.presets_for_class(cls)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Instantiates a backbone from a preset.
+
+        Args:
+            preset: str. A built-in preset id (see `presets`), a local preset
+                directory, a local Hugging Face checkpoint directory, an
+                `hf://owner/name` handle or a `kaggle://...` handle.
+            load_weights: bool. Load the pretrained weights; `False` gives a
+                randomly initialised model of the preset's architecture.
+                Defaults to `True`.
+            **kwargs: overrides of the preset's config (e.g. `dtype`,
+                `dropout`).
+
+        Returns:
+            A backbone; called on `Backbone` itself, the preset's class.
+
+        Raises:
+            keras_nlp_clone.utils.preset_utils.PresetError: unknown id,
+                malformed handle, damaged files, or a preset of another
+                family than the class.
+            FileNotFoundError: missing files (`PresetNotAvailableError`
+                for built-in presets whose files are not on this machine).
+
+        Examples:
+        >>> backbone = keras_nlp_clone.models.BertBackbone.from_preset(
+        ...     "all_minilm_l6_v2_en")
+        """
+        loader = preset_utils.get_preset_loader(preset)
+        return loader.load_backbone(cls, load_weights, **kwargs)
+
+    def save_to_preset(self, preset_dir, max_shard_size=10):
+        """Saves config, weights and metadata into a preset directory.
+
+        Writes `config.json`, `model.weights.h5` and `metadata.json`, each
+        atomically. Save a tokenizer or preprocessor to the same directory to
+        make a complete preset.
+
+        Args:
+            preset_dir: str. Directory to write; created if needed.
+            max_shard_size: int. Accepted for API compatibility; weights are
+                written as one file.
+        """
+        os.makedirs(preset_dir, exist_ok=True)
+        preset_utils.save_serialized_object(
+            self, preset_dir, config_file=preset_utils.CONFIG_FILE
+        )
+        preset_utils.atomic_save(
+            os.path.join(preset_dir, preset_utils.MODEL_WEIGHTS_FILE),
+            self.save_weights,
+        )
+        preset_utils.save_metadata(self, preset_dir)

@@ -1,0 +1,173 @@
+"""Converts Hugging Face BERT checkpoints (`model_type: "bert"`).
+
+A table from Hugging Face tensor names to our variables, plus the reshapes of
+attention projections into Keras `MultiHeadAttention`'s per-head kernels.
+Accepts `BertModel` checkpoints (tensor names without prefix) and the
+`bert.`-prefixed names of `BertForMaskedLM`, `BertForSequenceClassification`
+and `BertForPreTraining`.
+"""
+
+import json
+import os
+
+from keras_nlp_clone.utils.preset_utils import PresetError
+
+backbone_cls_name = "BertBackbone"
+
+
+def convert_backbone_config(hf_config):
+    """Maps a Hugging Face `BertConfig` dict to `BertBackbone` arguments.
+
+    Raises:
+        PresetError: for variants this backbone does not implement.
+    """
+    act = hf_config.get("hidden_act", "gelu")
+    if act != "gelu":
+        raise PresetError(
+            f"Hugging Face BERT checkpoint uses hidden_act={act!r}; "
+            "BertBackbone implements the exact `gelu` only."
+        )
+    position_type = hf_config.get("position_embedding_type", "absolute")
+    if position_type != "absolute":
+        raise PresetError(
+            "Hugging Face BERT checkpoint uses position_embedding_type="
+            f"{position_type!r}; BertBackbone implements `absolute` only."
+        )
+    return {
+        "vocabulary_size": hf_config["vocab_size"],
+        "num_layers": hf_config["num_hidden_layers"],
+        "num_heads": hf_config["num_attention_heads"],
+        "hidden_dim": hf_config["hidden_size"],
+        "intermediate_dim": hf_config["intermediate_size"],
+        "dropout": hf_config.get("hidden_dropout_prob", 0.1),
+        "max_sequence_length": hf_config.get("max_position_embeddings", 512),
+        "num_segments": hf_config.get("type_vocab_size", 2),
+    }
+
+
+def _prefix(reader):
+    keys = reader.keys()
+    if "embeddings.word_embeddings.weight" in keys:
+        return ""
+    if "bert.embeddings.word_embeddings.weight" in keys:
+        return "bert."
+    raise PresetError(
+        f"`{reader.preset_dir}` does not look like a BERT checkpoint: no "
+        "`embeddings.word_embeddings.weight` tensor."
+    )
+
+
+def _assign(variable, value, name):
+    if tuple(variable.shape) != tuple(value.shape):
+        raise PresetError(
+            f"Checkpoint tensor `{name}` has shape {tuple(value.shape)}, but "
+            f"`{variable.path}` has shape {tuple(variable.shape)}."
+        )
+    variable.assign(value)
+
+
+def _dense(dense, reader, name, kernel_shape=None):
+    kernel = reader.get(f"{name}.weight").T
+    if kernel_shape is not None:
+        kernel = kernel.reshape(kernel_shape)
+    _assign(dense.kernel, kernel, f"{name}.weight")
+    bias = reader.get(f"{name}.bias")
+    _assign(dense.bias, bias.reshape(dense.bias.shape), f"{name}.bias")
+
+
+def _layer_norm(layer_norm, reader, name):
+    _assign(layer_norm.gamma, reader.get(f"{name}.weight"), f"{name}.weight")
+    _assign(layer_norm.beta, reader.get(f"{name}.bias"), f"{name}.bias")
+
+
+def convert_weights(backbone, reader, hf_config):
+    """Copies a Hugging Face BERT checkpoint into a `BertBackbone`.
+
+    Args:
+        backbone: a built `BertBackbone` of the converted config.
+        reader: a `preset_utils.SafetensorsReader` on the checkpoint.
+        hf_config: the checkpoint's `config.json` as a dict.
+    """
+    p = _prefix(reader)
+    _assign(
+        backbone.token_embedding.embeddings,
+        reader.get(f"{p}embeddings.word_embeddings.weight"),
+        "word_embeddings",
+    )
+    _assign(
+        backbone.position_embedding.position_embeddings,
+        reader.get(f"{p}embeddings.position_embeddings.weight"),
+        "position_embeddings",
+    )
+    _assign(
+        backbone.segment_embedding.embeddings,
+        reader.get(f"{p}embeddings.token_type_embeddings.weight"),
+        "token_type_embeddings",
+    )
+    _layer_norm(backbone.embeddings_layer_norm, reader, f"{p}embeddings.LayerNorm")
+    hidden = backbone.hidden_dim
+    heads = backbone.num_heads
+    head_dim = hidden // heads
+    for i, layer in enumerate(backbone.transformer_layers):
+        name = f"{p}encoder.layer.{i}"
+        attention = layer._self_attention_layer
+        for ours, theirs in (
+            (attention._query_dense, "query"),
+            (attention._key_dense, "key"),
+            (attention._value_dense, "value"),
+        ):
+            _dense(
+                ours,
+                reader,
+                f"{name}.attention.self.{theirs}",
+                kernel_shape=(hidden, heads, head_dim),
+            )
+        _dense(
+            attention._output_dense,
+            reader,
+            f"{name}.attention.output.dense",
+            kernel_shape=(heads, head_dim, hidden),
+        )
+        _layer_norm(
+            layer._self_attention_layer_norm,
+            reader,
+            f"{name}.attention.output.LayerNorm",
+        )
+        _dense(
+            layer._feedforward_intermediate_dense,
+            reader,
+            f"{name}.intermediate.dense",
+        )
+        _dense(layer._feedforward_output_dense, reader, f"{name}.output.dense")
+        _layer_norm(
+            layer._feedforward_layer_norm, reader, f"{name}.output.LayerNorm"
+        )
+    if reader.has(f"{p}pooler.dense.weight"):
+        _dense(backbone.pooled_dense, reader, f"{p}pooler.dense")
+
+
+def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
+    """Builds a `BertTokenizer` (or subclass `cls`) from `vocab.txt` and
+    `tokenizer_config.json` (`do_lower_case`, `strip_accents`).
+
+    Raises:
+        FileNotFoundError: no `vocab.txt` in the checkpoint directory.
+    """
+    vocab_path = os.path.join(preset_dir, "vocab.txt")
+    if not os.path.exists(vocab_path):
+        raise FileNotFoundError(
+            f"The Hugging Face BERT checkpoint at `{preset_dir}` has no "
+            "`vocab.txt`; it is needed to build the tokenizer."
+        )
+    tokenizer_config = {}
+    config_path = os.path.join(preset_dir, "tokenizer_config.json")
+    if os.path.exists(config_path):
+        with open(config_path, encoding="utf-8") as f:
+            tokenizer_config = json.load(f)
+    lowercase = tokenizer_config.get("do_lower_case", True)
+    strip_accents = tokenizer_config.get("strip_accents")
+    kwargs.setdefault("lowercase", lowercase)
+    kwargs.setdefault(
+        "strip_accents", lowercase if strip_accents is None else strip_accents
+    )
+    return cls(vocabulary=vocab_path, **kwargs)

@@ -1,0 +1,156 @@
+"""Base preprocessor for masked language modelling."""
+
+import keras
+
+from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.models.preprocessor import Preprocessor
+from keras_nlp_clone.utils.tensor_utils import preprocessing_function
+
+
+@keras_nlp_clone_export
+class MaskedLMPreprocessor(Preprocessor):
+    """Tokenizes, packs and randomly masks text for masked LM training.
+
+    Runs the tokenizer and a `MultiSegmentPacker` as
+    `TextClassifierPreprocessor` does, then a
+    `keras_nlp_clone.layers.MaskedLMMaskGenerator` picks tokens to predict
+    (never special tokens): of the selected tokens, `mask_token_rate` become
+    the mask token, `random_token_rate` a random token, and the rest stay.
+
+    Args:
+        tokenizer: a `keras_nlp_clone.tokenizers.Tokenizer` with
+            `start_token_id`, `end_token_id`, `pad_token_id` and
+            `mask_token_id`.
+        sequence_length: int. Packed length. Defaults to `512`.
+        truncate: str. `"round_robin"` or `"waterfall"`. Defaults to
+            `"round_robin"`.
+        mask_selection_rate: float. Probability a token is selected.
+            Defaults to `0.15`.
+        mask_selection_length: int. Maximum selected tokens per sequence
+            (the width of `mask_positions`). Defaults to `96`.
+        mask_token_rate: float. Fraction of selected tokens replaced by the
+            mask token. Defaults to `0.8`.
+        random_token_rate: float. Fraction replaced by a random token.
+            Defaults to `0.1`.
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Call arguments:
+        x: strings of shape `(batch,)` or `()`, or a tuple of them.
+        y: must be `None` (labels are made from the text).
+        sample_weight: must be `None`.
+
+    Returns:
+        A tuple `(x, y, sample_weight)`: `x` a dict of `"token_ids"`,
+        `"segment_ids"`, `"padding_mask"` (each `(batch, sequence_length)`)
+        and `"mask_positions"` (`(batch, mask_selection_length)`); `y` the
+        original ids at the masked positions and `sample_weight` 1.0 for
+        real selections, 0.0 for padding, both `(batch,
+        mask_selection_length)`.
+
+    Raises:
+        ValueError: when `y` or `sample_weight` is passed.
+
+    References:
+        - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)
+    """
+
+    def __init__(
+        self,
+        tokenizer,
+        sequence_length=512,
+        truncate="round_robin",
+        mask_selection_rate=0.15,
+        mask_selection_length=96,
+        mask_token_rate=0.8,
+        random_token_rate=0.1,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.tokenizer = tokenizer
+        self.sequence_length = int(sequence_length)
+        self.truncate = truncate
+        self.mask_selection_rate = mask_selection_rate
+        self.mask_selection_length = mask_selection_length
+        self.mask_token_rate = mask_token_rate
+        self.random_token_rate = random_token_rate
+        self._packer = None
+        self._masker = None
+
+    def _build_layers(self):
+        from keras_nlp_clone.layers.masked_lm_mask_generator import (
+            MaskedLMMaskGenerator,
+        )
+        from keras_nlp_clone.layers.multi_segment_packer import (
+            MultiSegmentPacker,
+        )
+
+        tokenizer = self.tokenizer
+        self._packer = MultiSegmentPacker(
+            start_value=tokenizer.start_token_id,
+            end_value=tokenizer.end_token_id,
+            pad_value=tokenizer.pad_token_id,
+            truncate=self.truncate,
+            sequence_length=self.sequence_length,
+        )
+        self._masker = MaskedLMMaskGenerator(
+            mask_selection_rate=self.mask_selection_rate,
+            mask_selection_length=self.mask_selection_length,
+            mask_token_rate=self.mask_token_rate,
+            random_token_rate=self.random_token_rate,
+            vocabulary_size=tokenizer.vocabulary_size(),
+            mask_token_id=tokenizer.mask_token_id,
+            unselectable_token_ids=sorted(
+                set(i for i in tokenizer.special_token_ids if i is not None)
+            ),
+        )
+
+    @property
+    def packer(self):
+        """The `MultiSegmentPacker`, built on first use."""
+        if self._packer is None:
+            self._build_layers()
+        return self._packer
+
+    @property
+    def masker(self):
+        """The `MaskedLMMaskGenerator`, built on first use."""
+        if self._masker is None:
+            self._build_layers()
+        return self._masker
+
+    @preprocessing_function
+    def call(self, x, y=None, sample_weight=None):
+        if y is not None or sample_weight is not None:
+            raise ValueError(
+                f"{self.__class__.__name__} makes its labels from the text; "
+                "do not pass `y` or `sample_weight`. Received: "
+                f"y={y}, sample_weight={sample_weight}."
+            )
+        segments = x if isinstance(x, tuple) else (x,)
+        segments = tuple(self.tokenizer(segment) for segment in segments)
+        token_ids, segment_ids = self.packer(segments)
+        padding_mask = token_ids != self.tokenizer.pad_token_id
+        masked = self.masker(token_ids)
+        x = {
+            "token_ids": masked["token_ids"],
+            "segment_ids": segment_ids,
+            "padding_mask": padding_mask,
+            "mask_positions": masked["mask_positions"],
+        }
+        return keras.utils.pack_x_y_sample_weight(
+            x, masked["mask_ids"], masked["mask_weights"]
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "sequence_length": self.sequence_length,
+                "truncate": self.truncate,
+                "mask_selection_rate": self.mask_selection_rate,
+                "mask_selection_length": self.mask_selection_length,
+                "mask_token_rate": self.mask_token_rate,
+                "random_token_rate": self.random_token_rate,
+            }
+        )
+        return config

@@ -1,0 +1,103 @@
+"""The base class of all preprocessors."""
+
+import keras
+
+from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.layers.preprocessing_layer import PreprocessingLayer
+from keras_nlp_clone.utils import preset_utils
+
+
+@keras_nlp_clone_export
+class Preprocessor(PreprocessingLayer):
+    """Base class for preprocessors: raw inputs to a backbone's input dict.
+
+    A preprocessor holds a tokenizer and turns raw strings (and labels) into
+    the dict of dense tensors a backbone takes, e.g. `token_ids`,
+    `segment_ids` and `padding_mask`. Its `call(x, y=None,
+    sample_weight=None)` returns `x` alone or the tuple `(x, y,
+    sample_weight)` (as `keras.utils.pack_x_y_sample_weight`), so that it
+    can be mapped over a `tf.data.Dataset` of `(text, label)` pairs.
+
+    Subclasses set the class attributes `backbone_cls` and `tokenizer_cls`.
+
+    Args:
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Examples:
+    >>> preprocessor = keras_nlp_clone.models.TextClassifierPreprocessor \\
+    ...     .from_preset("all_minilm_l6_v2_en", sequence_length=16)
+    >>> preprocessor(["Hello world!"])["token_ids"].shape
+    (1, 16)
+    """
+
+    backbone_cls = None
+    tokenizer_cls = None
+
+    def __init__(self, *args, **kwargs):
+        self.config_file = kwargs.pop(
+            "config_file", preset_utils.PREPROCESSOR_CONFIG_FILE
+        )
+        super().__init__(*args, **kwargs)
+        self._tokenizer = None
+
+    @property
+    def tokenizer(self):
+        """The tokenizer this preprocessor runs first."""
+        return self._tokenizer
+
+    @tokenizer.setter
+    def tokenizer(self, value):
+        self._tokenizer = value
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("trainable", None)
+        config["tokenizer"] = keras.layers.serialize(self.tokenizer)
+        config["config_file"] = self.config_file
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("tokenizer"), dict):
+            config["tokenizer"] = keras.layers.deserialize(config["tokenizer"])
+        return cls(**config)
+
+    @preset_utils.classproperty
+    def presets(cls):
+        """Dict of built-in preset ids usable with this class's
+        `from_preset`, id -> metadata."""
+        return preset_utils.presets_for_class(cls)
+
+    @classmethod
+    def from_preset(cls, preset, config_file="preprocessor.json", **kwargs):
+        """Instantiates a preprocessor from a preset.
+
+        When the preset holds a saved preprocessor of a compatible class
+        (`preprocessor.json`), it is restored with `kwargs` overriding its
+        config; otherwise a new one is built around the preset's tokenizer.
+
+        Args:
+            preset: str. A built-in preset id, a local preset or Hugging Face
+                directory, `hf://owner/name` or `kaggle://...`.
+            config_file: str. Defaults to `"preprocessor.json"`.
+            **kwargs: constructor overrides, e.g. `sequence_length=128`.
+
+        Returns:
+            A preprocessor; called on a base class such as
+            `TextClassifierPreprocessor`, the family's subclass.
+
+        Raises:
+            keras_nlp_clone.utils.preset_utils.PresetError: unknown id or
+                a preset of another family.
+        """
+        loader = preset_utils.get_preset_loader(preset)
+        return loader.load_preprocessor(cls, config_file, **kwargs)
+
+    def save_to_preset(self, preset_dir):
+        """Writes `preprocessor.json` and the tokenizer (config and assets)
+        into `preset_dir`, atomically file by file."""
+        preset_utils.save_serialized_object(
+            self, preset_dir, config_file=self.config_file
+        )
+        self.tokenizer.save_to_preset(preset_dir)

@@ -1,0 +1,385 @@
+"""The base class of all tasks."""
+
+import os
+
+import keras
+import numpy as np
+
+from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.utils.keras_utils import EarlyAttributeMixin
+from keras_nlp_clone.utils.lazy_module import tf
+
+
+def _is_dataset(x):
+    from keras_nlp_clone.utils.tensor_utils import tf_loaded
+
+    return tf_loaded() and isinstance(x, tf.data.Dataset)
+
+
+def _num_samples(x):
+    if isinstance(x, dict):
+        return _num_samples(next(iter(x.values())))
+    if isinstance(x, tuple):
+        return _num_samples(x[0])
+    return len(x)
+
+
+def _slice(x, start, stop):
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _slice(v, start, stop) for k, v in x.items()}
+    if isinstance(x, tuple):
+        return tuple(_slice(v, start, stop) for v in x)
+    return x[start:stop]
+
+
+def _to_tf_leaf(x):
+    if isinstance(x, (list, tuple)) and x and isinstance(x[0], str):
+        return np.asarray(x, dtype=object)
+    if isinstance(x, (str, bytes)):
+        return np.asarray([x], dtype=object)
+    if isinstance(x, np.ndarray) or isinstance(x, list):
+        return x
+    return keras.ops.convert_to_numpy(x)
+
+
+def _to_numpy_nest(x):
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _to_numpy_nest(v) for k, v in x.items()}
+    if isinstance(x, tuple) and not (x and isinstance(x[0], str)):
+        return tuple(_to_numpy_nest(v) for v in x)
+    return _to_tf_leaf(x)
+
+
+@keras_nlp_clone_export
+class Task(EarlyAttributeMixin, keras.Model):
+    """Base class for tasks: a backbone, a head and a preprocessor.
+
+    A task is a functional `keras.Model` that runs a backbone and
+    task-specific layers; with a `preprocessor` it takes raw inputs (strings,
+    `tf.data` datasets of strings) in `fit`, `evaluate` and `predict`, mapping
+    the preprocessor over the data in a `tf.data` pipeline (batched,
+    parallel, prefetched) whatever the Keras backend. With
+    `preprocessor=None` it takes the backbone's input dict directly.
+
+    Tasks compile themselves with sensible defaults on construction, so
+    `fit`/`evaluate`/`predict` work without a `compile()` call; call
+    `compile()` to override them.
+
+    Subclasses set `backbone_cls` and `preprocessor_cls`, and build the
+    functional model in `__init__` after assigning `self.backbone` and
+    `self.preprocessor`.
+
+    Args:
+        compile: bool. Compile with the task's defaults. Defaults to `True`.
+        **kwargs: passed to `keras.Model` (`inputs`, `outputs`, `name`).
+    """
+
+    backbone_cls = None
+    preprocessor_cls = None
+
+    def __init__(self, *args, compile=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._mark_functional_initialized()
+        if getattr(self, "_backbone", None) is not None:
+            self.dtype_policy = self._backbone.dtype_policy
+        if compile:
+            self.compile()
+
+    @property
+    def backbone(self):
+        """The `Backbone` this task runs."""
+        return getattr(self, "_backbone", None)
+
+    @backbone.setter
+    def backbone(self, value):
+        object.__setattr__(self, "_backbone", value)
+
+    @property
+    def preprocessor(self):
+        """The `Preprocessor` applied to raw inputs, or `None`."""
+        return getattr(self, "_preprocessor", None)
+
+    @preprocessor.setter
+    def preprocessor(self, value):
+        object.__setattr__(self, "_preprocessor", value)
+
+    # === Data handling ===
+
+    def _preprocess_samples(self, x, y=None, sample_weight=None):
+        return self.preprocessor(x, y=y, sample_weight=sample_weight)
+
+    def _make_dataset(self, x, y, sample_weight, batch_size, shuffle):
+        if _is_dataset(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError(
+                    "When `x` is a `tf.data.Dataset`, pass labels and sample "
+                    "weights inside it (`(x, y)` or `(x, y, sample_weight)` "
+                    "elements), not as `y=`/`sample_weight=`. Received "
+                    f"y={type(y).__name__}, "
+                    f"sample_weight={type(sample_weight).__name__}."
+                )
+            ds = x
+        else:
+            data = keras.utils.pack_x_y_sample_weight(
+                _to_numpy_nest(x), _to_numpy_nest(y), _to_numpy_nest(sample_weight)
+            )
+            ds = tf.data.Dataset.from_tensor_slices(data)
+            if shuffle:
+                ds = ds.shuffle(_num_samples(x), reshuffle_each_iteration=True)
+            ds = ds.batch(batch_size or 32)
+        if self.preprocessor is not None:
+            ds = ds.map(
+                self._preprocess_samples,
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    def _needs_pipeline(self, x):
+        return self.preprocessor is not None or _is_dataset(x)
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        sample_weight=None,
+        validation_data=None,
+        validation_split=None,
+        **kwargs,
+    ):
+        """Trains the task; `x` may be raw strings or a `tf.data.Dataset`.
+
+        Args:
+            x: raw inputs (list or array of strings, or a tuple of them for
+                sentence pairs), a `tf.data.Dataset` of batched `(x, y)`
+                elements, or preprocessed inputs when
+                `preprocessor=None`.
+            y: labels, shape `(num_samples,)`. Not with a dataset.
+            batch_size: int. Defaults to 32 for arrays.
+            sample_weight: optional weights, shape `(num_samples,)`.
+            validation_data: `(x, y)` raw data or a `tf.data.Dataset`.
+            validation_split: float in [0, 1): fraction of `x`/`y` held out
+                for validation (from the end, before shuffling). Not with a
+                dataset.
+            **kwargs: passed to `keras.Model.fit` (`epochs`, `callbacks`,
+                `shuffle`, ...).
+
+        Returns:
+            A `keras.callbacks.History`.
+        """
+        if not self._needs_pipeline(x):
+            return super().fit(
+                x=x,
+                y=y,
+                batch_size=batch_size,
+                sample_weight=sample_weight,
+                validation_data=validation_data,
+                validation_split=validation_split or 0.0,
+                **kwargs,
+            )
+        if validation_split:
+            if _is_dataset(x):
+                raise ValueError(
+                    "`validation_split` is not supported with a "
+                    "`tf.data.Dataset`; pass `validation_data` instead."
+                )
+            n = _num_samples(x)
+            cut = int(n * (1.0 - validation_split))
+            validation_data = (
+                _slice(x, cut, n),
+                _slice(y, cut, n),
+                _slice(sample_weight, cut, n),
+            )
+            x, y, sample_weight = (
+                _slice(x, 0, cut),
+                _slice(y, 0, cut),
+                _slice(sample_weight, 0, cut),
+            )
+        shuffle = kwargs.pop("shuffle", True)
+        ds = self._make_dataset(x, y, sample_weight, batch_size, shuffle)
+        if validation_data is not None:
+            if not _is_dataset(validation_data):
+                validation_data = keras.utils.unpack_x_y_sample_weight(
+                    tuple(validation_data)
+                )
+                validation_data = self._make_dataset(
+                    *validation_data,
+                    kwargs.get("validation_batch_size") or batch_size,
+                    False,
+                )
+            else:
+                validation_data = self._make_dataset(
+                    validation_data, None, None, None, False
+                )
+        return super().fit(x=ds, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        """Evaluates the task; inputs as in `fit`. Returns the loss and
+        metrics (a list, or a dict with `return_dict=True`)."""
+        if not self._needs_pipeline(x):
+            return super().evaluate(
+                x=x, y=y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
+            )
+        ds = self._make_dataset(x, y, sample_weight, batch_size, False)
+        return super().evaluate(x=ds, **kwargs)
+
+    def predict(self, x=None, batch_size=None, **kwargs):
+        """Runs the task on raw inputs, a dataset, or preprocessed inputs.
+
+        Returns:
+            The task's outputs as NumPy arrays, e.g. logits of shape
+            `(num_samples, num_classes)` for a classifier.
+        """
+        if not self._needs_pipeline(x):
+            return super().predict(x=x, batch_size=batch_size, **kwargs)
+        ds = self._make_dataset(x, None, None, batch_size, False)
+        return super().predict(x=ds, **kwargs)
+
+    def _preprocess_eager(self, x, y=None, sample_weight=None):
+        if self.preprocessor is None:
+            return x, y, sample_weight
+        out = self.preprocessor(x, y=y, sample_weight=sample_weight)
+        return keras.utils.unpack_x_y_sample_weight(out)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, **kwargs):
+        """One gradient step on a batch of raw (or preprocessed) data."""
+        x, y, sample_weight = self._preprocess_eager(x, y, sample_weight)
+        return super().train_on_batch(x, y, sample_weight=sample_weight, **kwargs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, **kwargs):
+        """Loss and metrics on a batch of raw (or preprocessed) data."""
+        x, y, sample_weight = self._preprocess_eager(x, y, sample_weight)
+        return super().test_on_batch(x, y, sample_weight=sample_weight, **kwargs)
+
+    def predict_on_batch(self, x, **kwargs):
+        """Outputs for a batch of raw (or preprocessed) data."""
+        x, _, _ = self._preprocess_eager(x)
+        return super().predict_on_batch(x, **kwargs)
+
+    # === Config and presets ===
+
+    def get_config(self):
+        return {
+            "backbone": keras.layers.serialize(self.backbone),
+            "preprocessor": (
+                keras.layers.serialize(self.preprocessor)
+                if self.preprocessor is not None
+                else None
+            ),
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("backbone", "preprocessor"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.layers.deserialize(config[key])
+        return cls(**config)
+
+    @preset_utils.classproperty
+    def presets(cls):
+        """Dict of built-in preset ids usable with this class's
+        `from_preset`, id -> metadata."""
+        return preset_utils.presets_for_class(cls)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Instantiates a task from a preset.
+
+        From a backbone preset, builds a new task head (e.g. pass
+        `num_classes` for a classifier) on the pretrained backbone with the
+        preset's preprocessor. From a task preset saved with
+        `save_to_preset`, restores the whole task including head weights.
+
+        Args:
+            preset: str. A built-in preset id, a local preset or Hugging Face
+                directory, `hf://owner/name` or `kaggle://...`.
+            load_weights: bool. Load pretrained weights. Defaults to `True`.
+            **kwargs: task constructor arguments (`num_classes`,
+                `preprocessor`, `activation`, ...).
+
+        Returns:
+            A task; called on a base class such as `TextClassifier`, the
+            family's subclass.
+
+        Raises:
+            keras_nlp_clone.utils.preset_utils.PresetError: unknown id,
+                damaged files or a preset of another family.
+        """
+        loader = preset_utils.get_preset_loader(preset)
+        return loader.load_task(cls, load_weights, **kwargs)
+
+    def save_to_preset(self, preset_dir, max_shard_size=10):
+        """Saves backbone, preprocessor, task config and head weights.
+
+        Args:
+            preset_dir: str. Directory to write; created if needed.
+            max_shard_size: int. Accepted for API compatibility.
+        """
+        self.backbone.save_to_preset(preset_dir)
+        if self.preprocessor is not None:
+            self.preprocessor.save_to_preset(preset_dir)
+        preset_utils.save_serialized_object(
+            self, preset_dir, config_file=preset_utils.TASK_CONFIG_FILE
+        )
+        preset_utils.atomic_save(
+            os.path.join(preset_dir, preset_utils.TASK_WEIGHTS_FILE),
+            self.save_task_weights,
+        )
+
+    def _head_layers(self):
+        return [
+            layer
+            for layer in self.layers
+            if layer is not self.backbone and layer.weights
+        ]
+
+    def save_task_weights(self, filepath):
+        """Saves the weights of the task's own layers (not the backbone's)
+        to an HDF5 file `filepath` (ending in `.weights.h5`)."""
+        import h5py
+
+        with h5py.File(filepath, "w") as f:
+            for layer in self._head_layers():
+                group = f.create_group(layer.name)
+                for i, weight in enumerate(layer.weights):
+                    group.create_dataset(
+                        str(i), data=keras.ops.convert_to_numpy(weight)
+                    )
+
+    def load_task_weights(self, filepath):
+        """Loads weights saved by `save_task_weights` into the head layers.
+
+        Raises:
+            keras_nlp_clone.utils.preset_utils.PresetError: the file is
+                damaged or does not match this task's head.
+        """
+        import h5py
+
+        try:
+            with h5py.File(filepath, "r") as f:
+                for layer in self._head_layers():
+                    group = f[layer.name]
+                    for i, weight in enumerate(layer.weights):
+                        value = group[str(i)][()]
+                        if tuple(value.shape) != tuple(weight.shape):
+                            raise ValueError(
+                                f"`{layer.name}` weight {i} has shape "
+                                f"{tuple(weight.shape)}, file has "
+                                f"{tuple(value.shape)}"
+                            )
+                        weight.assign(value)
+        except (OSError, KeyError, ValueError) as e:
+            raise preset_utils.PresetError(
+                f"Could not load task weights from `{filepath}`: {e}. The "
+                "file is damaged or was saved from a task with another "
+                "config."
+            ) from e

@@ -1,0 +1,109 @@
+"""Base preprocessor for text classification."""
+
+import keras
+
+from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.models.preprocessor import Preprocessor
+from keras_nlp_clone.utils.tensor_utils import preprocessing_function
+
+
+@keras_nlp_clone_export
+class TextClassifierPreprocessor(Preprocessor):
+    """Tokenizes and packs one or more text segments for classification.
+
+    For each input segment (a string, or a batch of strings) the tokenizer
+    runs, then a `keras_nlp_clone.layers.MultiSegmentPacker` joins the
+    segments with the tokenizer's start, separator and end tokens, truncates
+    to `sequence_length` and pads. For BERT a sentence pair becomes
+    `[CLS] a [SEP] b [SEP] [PAD] ...`.
+
+    Args:
+        tokenizer: a `keras_nlp_clone.tokenizers.Tokenizer` with
+            `start_token_id`, `end_token_id` and `pad_token_id`.
+        sequence_length: int. Length of the packed outputs. Defaults to
+            `512`.
+        truncate: str. `"round_robin"` (trim the longest segment one token
+            at a time) or `"waterfall"` (trim the last segments first).
+            Defaults to `"round_robin"`.
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Call arguments:
+        x: a string tensor or list of strings of shape `(batch,)` or `()`,
+            or a tuple of such for multiple segments (sentence pairs).
+        y: optional labels, passed through unchanged.
+        sample_weight: optional sample weights, passed through unchanged.
+
+    Returns:
+        `x` as a dict of `"token_ids"` (int32), `"segment_ids"` (int32) and
+        `"padding_mask"` (bool), each of shape `(batch, sequence_length)`;
+        with `y` or `sample_weight`, the tuple `(x, y, sample_weight)`
+        without the `None`s.
+
+    Examples:
+    >>> preprocessor = keras_nlp_clone.models.BertPreprocessor.from_preset(
+    ...     "all_minilm_l6_v2_en", sequence_length=8)
+    >>> preprocessor("The quick brown fox.")["token_ids"]
+    [ 101 1996 4248 2829 4419 1012  102    0]
+    """
+
+    def __init__(
+        self, tokenizer, sequence_length=512, truncate="round_robin", **kwargs
+    ):
+        super().__init__(**kwargs)
+        if truncate not in ("round_robin", "waterfall"):
+            raise ValueError(
+                "`truncate` must be 'round_robin' or 'waterfall'. "
+                f"Received: truncate={truncate!r}."
+            )
+        self.tokenizer = tokenizer
+        self._sequence_length = int(sequence_length)
+        self.truncate = truncate
+        self._packer = None
+
+    @property
+    def packer(self):
+        """The `MultiSegmentPacker`, built on first use (the tokenizer's
+        special token ids are known only once its vocabulary is loaded)."""
+        if self._packer is None:
+            from keras_nlp_clone.layers.multi_segment_packer import (
+                MultiSegmentPacker,
+            )
+
+            self._packer = MultiSegmentPacker(
+                start_value=self.tokenizer.start_token_id,
+                end_value=self.tokenizer.end_token_id,
+                pad_value=self.tokenizer.pad_token_id,
+                truncate=self.truncate,
+                sequence_length=self._sequence_length,
+            )
+        return self._packer
+
+    @property
+    def sequence_length(self):
+        """The packed sequence length; settable."""
+        return self._sequence_length
+
+    @sequence_length.setter
+    def sequence_length(self, value):
+        self._sequence_length = int(value)
+        if self._packer is not None:
+            self._packer.sequence_length = int(value)
+
+    @preprocessing_function
+    def call(self, x, y=None, sample_weight=None):
+        segments = x if isinstance(x, tuple) else (x,)
+        segments = tuple(self.tokenizer(segment) for segment in segments)
+        token_ids, segment_ids = self.packer(segments)
+        x = {
+            "token_ids": token_ids,
+            "segment_ids": segment_ids,
+            "padding_mask": token_ids != self.tokenizer.pad_token_id,
+        }
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"sequence_length": self.sequence_length, "truncate": self.truncate}
+        )
+        return config

