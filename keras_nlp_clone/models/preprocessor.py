@@ -18,7 +18,8 @@ class Preprocessor(PreprocessingLayer):
     sample_weight)` (as `keras.utils.pack_x_y_sample_weight`), so that it
     can be mapped over a `tf.data.Dataset` of `(text, label)` pairs.
 
-    Subclasses set the class attributes `backbone_cls` and `tokenizer_cls`.
+    Subclasses set the class attributes `backbone_cls` and `tokenizer_cls`,
+    and assign the tokenizer to `self.tokenizer` in their constructor.
 
     Args:
         **kwargs: passed to `keras.layers.Layer`.
@@ -38,16 +39,6 @@ class Preprocessor(PreprocessingLayer):
             "config_file", preset_utils.PREPROCESSOR_CONFIG_FILE
         )
         super().__init__(*args, **kwargs)
-        self._tokenizer = None
-
-    @property
-    def tokenizer(self):
-        """The tokenizer this preprocessor runs first."""
-        return self._tokenizer
-
-    @tokenizer.setter
-    def tokenizer(self, value):
-        self._tokenizer = value
 
     def get_config(self):
         config = super().get_config()

@@ -50,7 +50,7 @@ def _to_numpy_nest(x):
         return None
     if isinstance(x, dict):
         return {k: _to_numpy_nest(v) for k, v in x.items()}
-    if isinstance(x, tuple) and not (x and isinstance(x[0], str)):
+    if isinstance(x, tuple):
         return tuple(_to_numpy_nest(v) for v in x)
     return _to_tf_leaf(x)
 
@@ -217,7 +217,10 @@ class Task(EarlyAttributeMixin, keras.Model):
                 validation_data = self._make_dataset(
                     validation_data, None, None, None, False
                 )
-        return super().fit(x=ds, validation_data=validation_data, **kwargs)
+        # The dataset shuffles itself (above); Keras must not try to.
+        return super().fit(
+            x=ds, validation_data=validation_data, shuffle=False, **kwargs
+        )
 
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
         """Evaluates the task; inputs as in `fit`. Returns the loss and

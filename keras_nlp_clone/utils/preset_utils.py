@@ -194,21 +194,48 @@ def _short(error, limit=200):
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def _kagglehub_cache_root():
+    return os.environ.get(
+        "KAGGLEHUB_CACHE",
+        os.path.join(os.path.expanduser("~"), ".cache", "kagglehub"),
+    )
+
+
+def _cached_kaggle_version(parts):
+    """Newest fully downloaded version of an unversioned Kaggle model handle
+    in the kagglehub cache, so built-in presets load offline once fetched."""
+    variation_dir = os.path.join(_kagglehub_cache_root(), "models", *parts)
+    if not os.path.isdir(variation_dir):
+        return None
+    versions = [
+        int(name[: -len(".complete")])
+        for name in os.listdir(variation_dir)
+        if name.endswith(".complete") and name[: -len(".complete")].isdigit()
+    ]
+    versions = [v for v in versions if os.path.isdir(os.path.join(variation_dir, str(v)))]
+    if not versions:
+        return None
+    return os.path.join(variation_dir, str(max(versions)))
+
+
 def _download_kaggle(handle):
-    try:
-        import kagglehub
-    except ImportError as e:
-        raise ImportError(
-            f"Loading `{handle}` needs `kagglehub`: "
-            "`pip install kagglehub`."
-        ) from e
     path = handle[len(KAGGLE_PREFIX) :] if handle.startswith(KAGGLE_PREFIX) else handle
     parts = path.strip("/").split("/")
-    if len(parts) not in (4, 5):
+    if len(parts) not in (4, 5) or not all(parts):
         raise PresetError(
             f"Malformed Kaggle handle `{handle}`: expected "
             "`kaggle://owner/model/framework/variation[/version]`."
         )
+    if len(parts) == 4:
+        cached = _cached_kaggle_version(parts)
+        if cached is not None:
+            return cached
+    try:
+        import kagglehub
+    except ImportError as e:
+        raise ImportError(
+            f"Loading `{handle}` needs `kagglehub`: `pip install kagglehub`."
+        ) from e
     return kagglehub.model_download("/".join(parts))
 
 

@@ -94,7 +94,9 @@ def convert_preprocessing_inputs(x):
 
     Args:
         x: a string, list of strings, nested list of ints, NumPy array,
-            backend tensor, or a dict/tuple of these.
+            backend tensor, or a dict/tuple of these. A tuple is always a
+            structure (e.g. the two segments of sentence pairs), never a
+            batch: pass batches as lists or arrays.
 
     Returns:
         The same structure with every leaf a `tf.Tensor` or
@@ -102,7 +104,8 @@ def convert_preprocessing_inputs(x):
     """
     if isinstance(x, dict):
         return {k: convert_preprocessing_inputs(v) for k, v in x.items()}
-    if isinstance(x, tuple) and not (x and isinstance(x[0], (str, bytes))):
+    if isinstance(x, tuple):
+        # Tuples are structure (e.g. sentence pairs), lists are data.
         return tuple(convert_preprocessing_inputs(v) for v in x)
     return _to_tf(x)
 
