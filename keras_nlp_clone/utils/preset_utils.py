@@ -96,8 +96,10 @@ def register_hf_converter(model_type, converter):
         model_type: str. The `model_type` of a Hugging Face `config.json`.
         converter: a module or object with `backbone_cls_name` (str),
             `convert_backbone_config(hf_config) -> dict`,
-            `convert_weights(backbone, loader, hf_config)` and
-            `convert_tokenizer(cls, preset_dir, hf_config, **kwargs)`.
+            `convert_weights(backbone, reader, hf_config)`,
+            `convert_tokenizer(cls, preset_dir, hf_config, **kwargs)` and
+            optionally `convert_head(task, reader, hf_config)`, which copies
+            a task head (e.g. a masked LM head) when the checkpoint has one.
     """
     HF_CONVERTERS[model_type] = converter
 
@@ -635,13 +637,23 @@ class KerasPresetLoader(PresetLoader):
     def __init__(self, preset_dir, config):
         super().__init__(preset_dir)
         self.config = config
-        check_config_is_safe(config, CONFIG_FILE)
-        self.backbone_cls = config_class(config, CONFIG_FILE)
+        if config is not None:
+            check_config_is_safe(config, CONFIG_FILE)
+            self._backbone_name = config_class(config, CONFIG_FILE).__name__
+        else:
+            # A tokenizer-only (or preprocessor-only) preset: the family is
+            # that of the saved tokenizer.
+            tokenizer_config = load_json(preset_dir, TOKENIZER_CONFIG_FILE)
+            self._backbone_name = _backbone_name_of(
+                config_class(tokenizer_config, TOKENIZER_CONFIG_FILE)
+            )
 
     def backbone_name(self):
-        return self.backbone_cls.__name__
+        return self._backbone_name
 
     def load_backbone(self, cls, load_weights=True, **kwargs):
+        if self.config is None:
+            load_json(self.preset_dir, CONFIG_FILE)  # raises, listing files
         _check_family(cls, self.backbone_name(), self.preset_dir)
         backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
         if load_weights:
@@ -692,6 +704,17 @@ class HFPresetLoader(PresetLoader):
             with SafetensorsReader(self.preset_dir) as reader:
                 self.converter.convert_weights(backbone, reader, self.hf_config)
         return backbone
+
+    def load_task(self, cls, load_weights=True, **kwargs):
+        """Builds the task on the converted backbone, then converts the
+        checkpoint's matching head (masked LM, sequence classification)
+        when the converter knows it and the checkpoint has it."""
+        task = super().load_task(cls, load_weights, **kwargs)
+        convert_head = getattr(self.converter, "convert_head", None)
+        if load_weights and convert_head is not None:
+            with SafetensorsReader(self.preset_dir) as reader:
+                convert_head(task, reader, self.hf_config)
+        return task
 
     def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
         from keras_nlp_clone.api_export import get_registered_class
@@ -806,7 +829,10 @@ def get_preset_loader(preset):
     """
     _ensure_models_registered()
     preset_dir = resolve_preset_dir(preset)
-    config = load_json(preset_dir, CONFIG_FILE)
+    has_tokenizer = os.path.exists(os.path.join(preset_dir, TOKENIZER_CONFIG_FILE))
+    config = load_json(preset_dir, CONFIG_FILE, required=not has_tokenizer)
+    if config is None:
+        return KerasPresetLoader(preset_dir, None)
     if not isinstance(config, dict):
         raise PresetError(f"`{CONFIG_FILE}` in `{preset_dir}` is not a JSON object.")
     if "registered_name" in config or "class_name" in config:

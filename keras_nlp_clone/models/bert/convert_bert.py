@@ -171,3 +171,33 @@ def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
         "strip_accents", lowercase if strip_accents is None else strip_accents
     )
     return cls(vocabulary=vocab_path, **kwargs)
+
+
+def convert_head(task, reader, hf_config):
+    """Copies a checkpoint's task head into `task`, when both have one.
+
+    - `BertMaskedLM` from `BertForMaskedLM`/`BertForPreTraining`:
+      `cls.predictions.transform.*` and `cls.predictions.bias` (the decoder
+      is tied to the word embeddings, as in our `MaskedLMHead`).
+    - `BertClassifier` from `BertForSequenceClassification`: `classifier.*`,
+      when the number of labels equals `num_classes`.
+    Other combinations leave the (new) head randomly initialised.
+    """
+    from keras_nlp_clone.models.bert.bert_classifier import BertClassifier
+    from keras_nlp_clone.models.bert.bert_masked_lm import BertMaskedLM
+
+    if isinstance(task, BertMaskedLM) and reader.has(
+        "cls.predictions.transform.dense.weight"
+    ):
+        head = task.masked_lm_head
+        _dense(head._intermediate_dense, reader, "cls.predictions.transform.dense")
+        _layer_norm(
+            head._intermediate_layer_norm,
+            reader,
+            "cls.predictions.transform.LayerNorm",
+        )
+        _assign(head._output_bias, reader.get("cls.predictions.bias"), "bias")
+    elif isinstance(task, BertClassifier) and reader.has("classifier.weight"):
+        kernel = reader.get("classifier.weight")
+        if kernel.shape[0] == task.num_classes:
+            _dense(task.output_dense, reader, "classifier")
