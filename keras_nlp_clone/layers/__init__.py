@@ -1,0 +1,25 @@
+"""Layers for building NLP models: embeddings, encoders, heads, packers."""
+
+from keras_nlp_clone.layers.masked_lm_head import MaskedLMHead
+from keras_nlp_clone.layers.masked_lm_mask_generator import (
+    MaskedLMMaskGenerator,
+)
+from keras_nlp_clone.layers.multi_segment_packer import MultiSegmentPacker
+from keras_nlp_clone.layers.position_embedding import PositionEmbedding
+from keras_nlp_clone.layers.reversible_embedding import ReversibleEmbedding
+from keras_nlp_clone.layers.start_end_packer import StartEndPacker
+from keras_nlp_clone.layers.token_and_position_embedding import (
+    TokenAndPositionEmbedding,
+)
+from keras_nlp_clone.layers.transformer_encoder import TransformerEncoder
+
+__all__ = [
+    "MaskedLMHead",
+    "MaskedLMMaskGenerator",
+    "MultiSegmentPacker",
+    "PositionEmbedding",
+    "ReversibleEmbedding",
+    "StartEndPacker",
+    "TokenAndPositionEmbedding",
+    "TransformerEncoder",
+]

@@ -225,7 +225,9 @@ class Task(EarlyAttributeMixin, keras.Model):
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
         """Evaluates the task; inputs as in `fit`. Returns the loss and
         metrics (a list, or a dict with `return_dict=True`)."""
-        if not self._needs_pipeline(x):
+        # `fit` evaluates its (already preprocessed) validation data through
+        # this method with `_use_cached_eval_dataset=True`.
+        if kwargs.get("_use_cached_eval_dataset") or not self._needs_pipeline(x):
             return super().evaluate(
                 x=x, y=y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
             )

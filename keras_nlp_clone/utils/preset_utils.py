@@ -589,7 +589,13 @@ class PresetLoader:
         if "backbone" not in kwargs:
             kwargs["backbone"] = self.load_backbone(cls.backbone_cls, load_weights)
         if "preprocessor" not in kwargs and cls.preprocessor_cls is not None:
-            kwargs["preprocessor"] = self.load_preprocessor(cls.preprocessor_cls)
+            preprocessor = self.load_preprocessor(cls.preprocessor_cls)
+            # Never pack longer sequences than the backbone can embed.
+            limit = getattr(kwargs["backbone"], "max_sequence_length", None)
+            length = getattr(preprocessor, "sequence_length", None)
+            if limit is not None and length is not None and length > limit:
+                preprocessor.sequence_length = limit
+            kwargs["preprocessor"] = preprocessor
         return cls(**kwargs)
 
     def _load_saved_task(self, config, load_weights, **kwargs):

@@ -60,6 +60,10 @@ class BertClassifier(TextClassifier):
         dropout=0.1,
         **kwargs,
     ):
+        # Set before the functional constructor: `compile()` runs there and
+        # picks the default loss from the activation.
+        self.activation = keras.activations.get(activation)
+
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
@@ -82,7 +86,6 @@ class BertClassifier(TextClassifier):
 
         # === Config ===
         self.num_classes = num_classes
-        self.activation = keras.activations.get(activation)
         self.dropout = dropout
 
     def get_config(self):

@@ -1,0 +1,217 @@
+"""Random masking of token ids for masked language model pretraining."""
+
+from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.layers.preprocessing_layer import PreprocessingLayer
+from keras_nlp_clone.utils.lazy_module import tf
+from keras_nlp_clone.utils.lazy_module import tf_text
+from keras_nlp_clone.utils.tensor_utils import convert_to_ragged_batch
+from keras_nlp_clone.utils.tensor_utils import preprocessing_function
+
+# `RandomItemSelector` takes a per-row cap; "no cap" is the largest int32.
+_NO_LIMIT = 2**31 - 1
+
+
+@keras_nlp_clone_export
+class MaskedLMMaskGenerator(PreprocessingLayer):
+    """Randomly masks token ids for masked language modeling (BERT's MLM).
+
+    For every sequence, each token not listed in `unselectable_token_ids` is
+    selected with probability `mask_selection_rate` (at most
+    `mask_selection_length` per sequence). Each selected token is then
+    replaced by `mask_token_id` with probability `mask_token_rate`, by a
+    random id in `[0, vocabulary_size)` with probability `random_token_rate`,
+    and otherwise left unchanged. The model is trained to predict the
+    original ids at the selected positions.
+
+    The selection uses TensorFlow Text's `RandomItemSelector`,
+    `MaskValuesChooser` and `mask_language_model`. The body is TensorFlow
+    ops: the layer works eagerly under every Keras backend and inside
+    `tf.data.Dataset.map` (the usual place, so that every epoch draws new
+    masks).
+
+    Args:
+        vocabulary_size: int. The size of the vocabulary; random replacement
+            ids are drawn from `[0, vocabulary_size)`.
+        mask_selection_rate: float. The probability of selecting each
+            selectable token, in `[0, 1]`.
+        mask_token_id: int. The id of the mask token (e.g. BERT's `[MASK]`).
+        mask_selection_length: int. The maximum number of selected tokens per
+            sequence. When given, `mask_positions`, `mask_ids` and
+            `mask_weights` are dense and padded to this length (padding has
+            weight 0); when `None`, they are ragged and there is no cap.
+            Defaults to `None`.
+        unselectable_token_ids: list of int. Ids never selected, such as
+            padding, `[CLS]` and `[SEP]`. Defaults to `[0]`.
+        mask_token_rate: float. The probability that a selected token becomes
+            `mask_token_id`. Defaults to `0.8`.
+        random_token_rate: float. The probability that a selected token
+            becomes a random id. `mask_token_rate + random_token_rate` must
+            not exceed 1. Defaults to `0.1`.
+        **kwargs: passed to `keras.layers.Layer` (`name`, `dtype`, ...). The
+            layer's `dtype` (float32 by default) is that of `mask_weights`.
+
+    Call arguments:
+        inputs: token ids: a `tf.Tensor`, `tf.RaggedTensor`, NumPy array or
+            (nested) Python list of ints, of shape `(seq,)` for one sequence
+            or `(batch, seq)` for a batch (rows may differ in length).
+
+    Returns:
+        A dict with keys:
+        - `"token_ids"`: the masked ids, with the input's shape and dtype
+          (Python lists for ragged input, including nested Python lists,
+          when called eagerly).
+        - `"mask_positions"`: the selected positions, `(batch,
+          mask_selection_length)` (ragged `(batch, None)` without
+          `mask_selection_length`), `int64`, padded with 0.
+        - `"mask_ids"`: the original ids at those positions, same shape as
+          `mask_positions`, the input's dtype, padded with 0.
+        - `"mask_weights"`: `1.0` for real selections and `0.0` for padding,
+          same shape, the layer's dtype.
+        Unbatched input gives outputs without the batch dimension.
+
+    Raises:
+        ValueError: when a rate is outside `[0, 1]`, when
+            `mask_token_rate + random_token_rate > 1`, when
+            `vocabulary_size` is not a positive integer, when
+            `mask_token_id` is outside the vocabulary, or when
+            `mask_selection_length` is not a positive integer.
+
+    Examples:
+    >>> import keras
+    >>> import numpy as np
+    >>> import keras_nlp_clone
+    >>> masker = keras_nlp_clone.layers.MaskedLMMaskGenerator(
+    ...     vocabulary_size=10, mask_selection_rate=1.0, mask_token_id=9,
+    ...     mask_selection_length=4, unselectable_token_ids=[0],
+    ...     mask_token_rate=1.0, random_token_rate=0.0)
+    >>> out = masker(np.array([[5, 6, 7, 0], [3, 4, 0, 0]]))
+    >>> keras.ops.convert_to_numpy(out["token_ids"]).tolist()
+    [[9, 9, 9, 0], [9, 9, 0, 0]]
+    >>> keras.ops.convert_to_numpy(out["mask_positions"]).tolist()
+    [[0, 1, 2, 0], [0, 1, 0, 0]]
+    >>> keras.ops.convert_to_numpy(out["mask_ids"]).tolist()
+    [[5, 6, 7, 0], [3, 4, 0, 0]]
+    >>> keras.ops.convert_to_numpy(out["mask_weights"]).tolist()
+    [[1.0, 1.0, 1.0, 0.0], [1.0, 1.0, 0.0, 0.0]]
+
+    Ragged input (a nested Python list) gives ragged `token_ids`, returned
+    as Python lists.
+
+    References:
+        - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805), section
+          3.1, the 80/10/10 masking procedure.
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        mask_selection_rate,
+        mask_token_id,
+        mask_selection_length=None,
+        unselectable_token_ids=[0],
+        mask_token_rate=0.8,
+        random_token_rate=0.1,
+        **kwargs,
+    ):
+        if (
+            not isinstance(vocabulary_size, int)
+            or isinstance(vocabulary_size, bool)
+            or vocabulary_size <= 0
+        ):
+            raise ValueError(
+                "`vocabulary_size` must be a positive integer. Received: "
+                f"vocabulary_size={vocabulary_size!r}."
+            )
+        for name, rate in (
+            ("mask_selection_rate", mask_selection_rate),
+            ("mask_token_rate", mask_token_rate),
+            ("random_token_rate", random_token_rate),
+        ):
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(
+                    f"`{name}` must be a probability in [0, 1]. Received: "
+                    f"{name}={rate!r}."
+                )
+        if mask_token_rate + random_token_rate > 1.0:
+            raise ValueError(
+                "`mask_token_rate + random_token_rate` must be at most 1. "
+                f"Received: mask_token_rate={mask_token_rate!r} and "
+                f"random_token_rate={random_token_rate!r}. Lower one of "
+                "them; the rest of the selected tokens are left unchanged."
+            )
+        if not 0 <= mask_token_id < vocabulary_size:
+            raise ValueError(
+                "`mask_token_id` must be an id in the vocabulary, "
+                f"[0, {vocabulary_size}). Received: "
+                f"mask_token_id={mask_token_id!r}."
+            )
+        if mask_selection_length is not None and (
+            not isinstance(mask_selection_length, int)
+            or mask_selection_length <= 0
+        ):
+            raise ValueError(
+                "`mask_selection_length` must be a positive integer or "
+                "`None`. Received: "
+                f"mask_selection_length={mask_selection_length!r}."
+            )
+        super().__init__(**kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.mask_selection_rate = mask_selection_rate
+        self.mask_token_id = mask_token_id
+        self.mask_selection_length = mask_selection_length
+        self.unselectable_token_ids = list(unselectable_token_ids or [])
+        self.mask_token_rate = mask_token_rate
+        self.random_token_rate = random_token_rate
+
+        self._item_selector = tf_text.RandomItemSelector(
+            max_selections_per_batch=mask_selection_length or _NO_LIMIT,
+            selection_rate=mask_selection_rate,
+            unselectable_ids=self.unselectable_token_ids,
+        )
+        self._values_chooser = tf_text.MaskValuesChooser(
+            vocab_size=vocabulary_size,
+            mask_token=mask_token_id,
+            mask_token_rate=mask_token_rate,
+            random_token_rate=random_token_rate,
+        )
+
+    @preprocessing_function
+    def call(self, inputs):
+        x, unbatched, rectangular = convert_to_ragged_batch(inputs)
+        token_ids, mask_positions, mask_ids = tf_text.mask_language_model(
+            x,
+            item_selector=self._item_selector,
+            mask_values_chooser=self._values_chooser,
+        )
+        if rectangular:
+            token_ids = token_ids.to_tensor()
+        mask_weights = tf.ones_like(mask_positions, dtype=self.compute_dtype)
+        if self.mask_selection_length is not None:
+            shape = [None, self.mask_selection_length]
+            mask_positions = mask_positions.to_tensor(shape=shape)
+            mask_ids = mask_ids.to_tensor(shape=shape)
+            mask_weights = mask_weights.to_tensor(shape=shape)
+        outputs = {
+            "token_ids": token_ids,
+            "mask_positions": mask_positions,
+            "mask_ids": mask_ids,
+            "mask_weights": mask_weights,
+        }
+        if unbatched:
+            outputs = {k: tf.squeeze(v, axis=0) for k, v in outputs.items()}
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "mask_selection_rate": self.mask_selection_rate,
+                "mask_token_id": self.mask_token_id,
+                "mask_selection_length": self.mask_selection_length,
+                "unselectable_token_ids": self.unselectable_token_ids,
+                "mask_token_rate": self.mask_token_rate,
+                "random_token_rate": self.random_token_rate,
+            }
+        )
+        return config

@@ -1,0 +1,334 @@
+"""The Transformer encoder block: self-attention then a feedforward network."""
+
+import keras
+from keras import ops
+
+from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils.keras_utils import clone_initializer
+
+try:  # Keras keeps per-tensor masks here on every backend (JAX included).
+    from keras.src.backend import get_keras_mask
+    from keras.src.backend import set_keras_mask
+except ImportError:  # pragma: no cover - older Keras 3 releases.
+
+    def get_keras_mask(x):
+        return getattr(x, "_keras_mask", None)
+
+    def set_keras_mask(x, mask):
+        try:
+            x._keras_mask = mask
+        except AttributeError:
+            pass
+
+
+def merge_padding_and_attention_mask(inputs, padding_mask, attention_mask):
+    """Merges a key padding mask and an attention mask into one.
+
+    Args:
+        inputs: the sequence, `(batch, seq, hidden)`; only its shape is used.
+        padding_mask: `(batch, seq)`, 1/True at tokens, 0/False at padding,
+            or `None`.
+        attention_mask: `(batch, seq, seq)`, 1/True where query `i` may
+            attend to key `j`, or `None`.
+
+    Returns:
+        A boolean `(batch, seq, seq)` mask, the logical AND of the two
+        (padding masks keys only: every query row may attend to every
+        non-padding key), or `None` when both are `None`.
+    """
+    mask = None
+    if padding_mask is not None:
+        padding_mask = ops.cast(padding_mask, "bool")
+        shape = ops.shape(inputs)
+        mask = ops.broadcast_to(
+            ops.expand_dims(padding_mask, axis=1),
+            (shape[0], shape[1], shape[1]),
+        )
+    if attention_mask is not None:
+        attention_mask = ops.cast(attention_mask, "bool")
+        mask = (
+            attention_mask
+            if mask is None
+            else ops.logical_and(mask, attention_mask)
+        )
+    return mask
+
+
+@keras_nlp_clone_export
+class TransformerEncoder(keras.layers.Layer):
+    """One Transformer encoder block: self-attention then a feedforward net.
+
+    With `normalize_first=False` (the default, "post-norm", as in BERT and
+    the original Transformer) the block computes
+
+        h = LayerNorm(x + Dropout(SelfAttention(x)))
+        outputs = LayerNorm(h + Dropout(W2 activation(W1 h)))
+
+    which equals Hugging Face's `BertLayer` given the same weights. With
+    `normalize_first=True` ("pre-norm", as in GPT-2) it computes
+
+        h = x + Dropout(SelfAttention(LayerNorm(x)))
+        outputs = h + Dropout(W2 activation(W1 LayerNorm(h)))
+
+    The hidden size is read from the inputs' last dimension when the layer
+    is built; each head has size `hidden_dim // num_heads`.
+
+    Sublayers (their names are relied on by weight converters):
+    - `_self_attention_layer`: `keras.layers.MultiHeadAttention(num_heads,
+      key_dim=hidden_dim // num_heads)`; its `query`/`key`/`value` kernels
+      have shape `(hidden_dim, num_heads, head_dim)` and its output kernel
+      `(num_heads, head_dim, hidden_dim)`.
+    - `_self_attention_layer_norm`: `keras.layers.LayerNormalization`.
+    - `_self_attention_dropout`: `keras.layers.Dropout`.
+    - `_feedforward_intermediate_dense`: `Dense(intermediate_dim)` with the
+      activation.
+    - `_feedforward_output_dense`: `Dense(hidden_dim)`.
+    - `_feedforward_layer_norm`: `keras.layers.LayerNormalization`.
+    - `_feedforward_dropout`: `keras.layers.Dropout`.
+
+    Args:
+        intermediate_dim: int. The width of the feedforward network's hidden
+            layer.
+        num_heads: int. The number of attention heads; must divide the
+            hidden size.
+        dropout: float. The dropout rate of the attention probabilities and
+            of both residual branches. Defaults to `0`.
+        activation: str or callable. The feedforward activation, e.g.
+            `"relu"`, `"gelu"` or
+            `keras_nlp_clone.utils.keras_utils.gelu_exact` (BERT's exact
+            GELU). Defaults to `"relu"`.
+        layer_norm_epsilon: float. The epsilon of both layer norms. Defaults
+            to `1e-05`.
+        kernel_initializer: str or `keras.initializers.Initializer`. The
+            initializer of every kernel. Defaults to `"glorot_uniform"`.
+        bias_initializer: str or `keras.initializers.Initializer`. The
+            initializer of every bias. Defaults to `"zeros"`.
+        normalize_first: bool. Whether to use the pre-norm block (see
+            above). Defaults to `False`.
+        **kwargs: passed to `keras.layers.Layer` (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: float tensor of shape `(batch, seq, hidden_dim)`.
+        padding_mask: tensor of shape `(batch, seq)`, 1/True at tokens and
+            0/False at padding. It masks keys only: padded positions are
+            never attended to, while their own outputs are still computed
+            (as in Hugging Face). When `None`, a Keras mask attached to
+            `inputs` (e.g. from an `Embedding(mask_zero=True)`) is used.
+            Defaults to `None`.
+        attention_mask: tensor of shape `(batch, seq, seq)`, 1/True where
+            query `i` may attend to key `j`. Combined with `padding_mask` by
+            logical AND. Defaults to `None`.
+        training: bool. Whether dropout is active. Defaults to `None`
+            (Keras' learning phase).
+        return_attention_scores: bool. Whether to also return the attention
+            probabilities. Defaults to `False`.
+
+    Returns:
+        A tensor of the inputs' shape in the compute dtype; with
+        `return_attention_scores=True`, a tuple `(outputs, scores)` where
+        `scores` has shape `(batch, num_heads, seq, seq)`.
+
+    Raises:
+        ValueError: when `intermediate_dim` or `num_heads` is not a positive
+            integer, when `dropout` is outside `[0, 1)`, or, at build time,
+            when `num_heads` does not divide the hidden size.
+
+    Examples:
+    >>> import numpy as np
+    >>> import keras_nlp_clone
+    >>> encoder = keras_nlp_clone.layers.TransformerEncoder(
+    ...     intermediate_dim=64, num_heads=4)
+    >>> x = np.random.uniform(size=(2, 10, 32)).astype("float32")
+    >>> padding_mask = np.ones((2, 10), dtype="int32")
+    >>> tuple(encoder(x, padding_mask=padding_mask).shape)
+    (2, 10, 32)
+
+    References:
+        - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762).
+        - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805).
+        - [Xiong et al., 2020](https://arxiv.org/abs/2002.04745), pre-norm
+          layer placement.
+    """
+
+    def __init__(
+        self,
+        intermediate_dim,
+        num_heads,
+        dropout=0,
+        activation="relu",
+        layer_norm_epsilon=1e-05,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        normalize_first=False,
+        **kwargs,
+    ):
+        for name, value in (
+            ("intermediate_dim", intermediate_dim),
+            ("num_heads", num_heads),
+        ):
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or value <= 0
+            ):
+                raise ValueError(
+                    f"`{name}` must be a positive integer. Received: "
+                    f"{name}={value!r}."
+                )
+        if not 0 <= dropout < 1:
+            raise ValueError(
+                "`dropout` must be a rate in [0, 1). Received: "
+                f"dropout={dropout!r}."
+            )
+        super().__init__(**kwargs)
+        self.intermediate_dim = intermediate_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.activation = keras.activations.get(activation)
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.normalize_first = normalize_first
+        self.supports_masking = True
+
+    def _dense_kwargs(self):
+        return {
+            "kernel_initializer": clone_initializer(self.kernel_initializer),
+            "bias_initializer": clone_initializer(self.bias_initializer),
+            "dtype": self.dtype_policy,
+        }
+
+    def build(self, inputs_shape):
+        hidden_dim = inputs_shape[-1]
+        if hidden_dim % self.num_heads != 0:
+            raise ValueError(
+                f"`num_heads={self.num_heads}` must divide the hidden size "
+                f"of the inputs, {hidden_dim} (their last dimension). Pick "
+                f"a `num_heads` that divides {hidden_dim}."
+            )
+        head_dim = hidden_dim // self.num_heads
+
+        # === Self-attention block ===
+        self._self_attention_layer = keras.layers.MultiHeadAttention(
+            num_heads=self.num_heads,
+            key_dim=head_dim,
+            dropout=self.dropout,
+            name="self_attention_layer",
+            **self._dense_kwargs(),
+        )
+        self._self_attention_layer.build(
+            query_shape=inputs_shape, value_shape=inputs_shape
+        )
+        self._self_attention_layer_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon,
+            dtype=self.dtype_policy,
+            name="self_attention_layer_norm",
+        )
+        self._self_attention_layer_norm.build(inputs_shape)
+        self._self_attention_dropout = keras.layers.Dropout(
+            rate=self.dropout,
+            dtype=self.dtype_policy,
+            name="self_attention_dropout",
+        )
+
+        # === Feedforward block ===
+        self._feedforward_layer_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon,
+            dtype=self.dtype_policy,
+            name="feedforward_layer_norm",
+        )
+        self._feedforward_layer_norm.build(inputs_shape)
+        self._feedforward_intermediate_dense = keras.layers.Dense(
+            self.intermediate_dim,
+            activation=self.activation,
+            name="feedforward_intermediate_dense",
+            **self._dense_kwargs(),
+        )
+        self._feedforward_intermediate_dense.build(inputs_shape)
+        self._feedforward_output_dense = keras.layers.Dense(
+            hidden_dim,
+            name="feedforward_output_dense",
+            **self._dense_kwargs(),
+        )
+        intermediate_shape = (*inputs_shape[:-1], self.intermediate_dim)
+        self._feedforward_output_dense.build(intermediate_shape)
+        self._feedforward_dropout = keras.layers.Dropout(
+            rate=self.dropout,
+            dtype=self.dtype_policy,
+            name="feedforward_dropout",
+        )
+        self.built = True
+
+    def call(
+        self,
+        inputs,
+        padding_mask=None,
+        attention_mask=None,
+        training=None,
+        return_attention_scores=False,
+    ):
+        x = inputs
+        keras_mask = get_keras_mask(inputs)
+        if padding_mask is None:
+            padding_mask = keras_mask
+        mask = merge_padding_and_attention_mask(
+            inputs, padding_mask, attention_mask
+        )
+
+        # === Self-attention block ===
+        residual = x
+        if self.normalize_first:
+            x = self._self_attention_layer_norm(x)
+        # `MultiHeadAttention` would also mask query rows with the Keras mask
+        # of its input; padding is already in `mask` as keys only.
+        set_keras_mask(x, None)
+        attention = self._self_attention_layer(
+            query=x,
+            value=x,
+            attention_mask=mask,
+            training=training,
+            return_attention_scores=return_attention_scores,
+        )
+        if keras_mask is not None:
+            set_keras_mask(inputs, keras_mask)
+        if return_attention_scores:
+            attention, scores = attention
+        x = self._self_attention_dropout(attention, training=training)
+        x = x + residual
+        if not self.normalize_first:
+            x = self._self_attention_layer_norm(x)
+
+        # === Feedforward block ===
+        residual = x
+        if self.normalize_first:
+            x = self._feedforward_layer_norm(x)
+        x = self._feedforward_intermediate_dense(x)
+        x = self._feedforward_output_dense(x)
+        x = self._feedforward_dropout(x, training=training)
+        x = x + residual
+        if not self.normalize_first:
+            x = self._feedforward_layer_norm(x)
+
+        if return_attention_scores:
+            return x, scores
+        return x
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "intermediate_dim": self.intermediate_dim,
+                "num_heads": self.num_heads,
+                "dropout": self.dropout,
+                "activation": keras.activations.serialize(self.activation),
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+                "bias_initializer": keras.initializers.serialize(
+                    self.bias_initializer
+                ),
+                "normalize_first": self.normalize_first,
+            }
+        )
+        return config

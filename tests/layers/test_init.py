@@ -1,0 +1,43 @@
+import os
+import subprocess
+import sys
+
+import keras_nlp_clone.layers as layers
+from keras_nlp_clone.api_export import get_registered_class
+from tests.test_case import TestCase
+
+PUBLIC = [
+    "MaskedLMHead",
+    "MaskedLMMaskGenerator",
+    "MultiSegmentPacker",
+    "PositionEmbedding",
+    "ReversibleEmbedding",
+    "StartEndPacker",
+    "TokenAndPositionEmbedding",
+    "TransformerEncoder",
+]
+
+
+class TestLayersApi(TestCase):
+    def test_exports(self):
+        assert sorted(layers.__all__) == PUBLIC
+        assert not hasattr(layers, "PreprocessingLayer")
+        for name in PUBLIC:
+            cls = getattr(layers, name)
+            assert get_registered_class(name) is cls
+            assert cls.__doc__ and "Examples:" in cls.__doc__
+
+    def test_import_does_not_import_tensorflow_under_jax(self):
+        root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+        code = (
+            "import sys; import keras_nlp_clone.layers; "
+            "assert 'tensorflow' not in sys.modules, 'tensorflow imported'"
+        )
+        env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": root}
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
