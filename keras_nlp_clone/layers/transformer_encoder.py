@@ -259,6 +259,25 @@ class TransformerEncoder(keras.layers.Layer):
         )
         self.built = True
 
+    def compute_output_spec(
+        self,
+        inputs,
+        padding_mask=None,
+        attention_mask=None,
+        training=None,
+        return_attention_scores=False,
+    ):
+        # Shapes are known without tracing `call`; this keeps building a
+        # functional model (and so `from_preset`) fast.
+        outputs = keras.KerasTensor(inputs.shape, dtype=self.compute_dtype)
+        if not return_attention_scores:
+            return outputs
+        batch, length = inputs.shape[0], inputs.shape[1]
+        scores = keras.KerasTensor(
+            (batch, self.num_heads, length, length), dtype=self.compute_dtype
+        )
+        return outputs, scores
+
     def call(
         self,
         inputs,

@@ -47,3 +47,49 @@ class EarlyAttributeMixin:
 
     def _mark_functional_initialized(self):
         object.__setattr__(self, "_functional_initialized", True)
+
+
+class skip_variable_initialization:
+    """Context in which new Keras variables start as zeros, not random.
+
+    Loading a preset builds a model and then overwrites every variable from
+    the weights file; drawing random initial values first (truncated normal
+    for tens of millions of parameters) is wasted work, the largest part of
+    `from_preset` time. Only use it when every variable created inside will
+    be assigned afterwards.
+
+    It swaps Keras' (private) variable initialisation hook for the duration
+    of the block; if that hook is not found (another Keras version), the
+    context does nothing and variables are initialised as usual.
+    """
+
+    def __enter__(self):
+        import numpy as np
+
+        try:
+            from keras.src.backend import Variable as BackendVariable
+            from keras.src.backend.common.variables import Variable
+        except ImportError:
+            self._patched = []
+            return self
+
+        def zeros_init(variable, initializer):
+            dtype = keras.backend.standardize_dtype(variable._dtype)
+            if dtype == "bfloat16":
+                value = keras.ops.zeros(variable._shape, dtype=dtype)
+            else:
+                value = np.zeros(variable._shape, dtype=dtype)
+            variable._initialize(variable._convert_to_tensor(value))
+
+        # The backend's class may override the common hook (TensorFlow does).
+        self._patched = []
+        for cls in set(BackendVariable.__mro__) | {Variable}:
+            original = cls.__dict__.get("_initialize_with_initializer")
+            if original is not None:
+                self._patched.append((cls, original))
+                cls._initialize_with_initializer = zeros_init
+        return self
+
+    def __exit__(self, *args):
+        for cls, original in self._patched:
+            cls._initialize_with_initializer = original

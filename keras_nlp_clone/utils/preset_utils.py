@@ -660,17 +660,23 @@ class KerasPresetLoader(PresetLoader):
     def load_backbone(self, cls, load_weights=True, **kwargs):
         if self.config is None:
             load_json(self.preset_dir, CONFIG_FILE)  # raises, listing files
+        from keras_nlp_clone.utils.keras_utils import skip_variable_initialization
+
         _check_family(cls, self.backbone_name(), self.preset_dir)
-        backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
-        if load_weights:
-            path = os.path.join(self.preset_dir, MODEL_WEIGHTS_FILE)
-            if not os.path.exists(path):
-                raise FileNotFoundError(
-                    f"The preset at `{self.preset_dir}` has no "
-                    f"`{MODEL_WEIGHTS_FILE}`. Pass `load_weights=False` for a "
-                    "randomly initialised model, or re-save the preset."
-                )
-            load_weights_file(backbone, path)
+        if not load_weights:
+            return deserialize(self.config, CONFIG_FILE, **kwargs)
+        path = os.path.join(self.preset_dir, MODEL_WEIGHTS_FILE)
+        if not os.path.exists(path):
+            raise FileNotFoundError(
+                f"The preset at `{self.preset_dir}` has no "
+                f"`{MODEL_WEIGHTS_FILE}`. Pass `load_weights=False` for a "
+                "randomly initialised model, or re-save the preset."
+            )
+        # Every variable is overwritten from the file (a mismatch raises), so
+        # skip drawing random initial values.
+        with skip_variable_initialization():
+            backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
+        load_weights_file(backbone, path)
         return backbone
 
     def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):

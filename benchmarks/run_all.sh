@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints their tables. Usage:
+#   bash benchmarks/run_all.sh            # default backends
+#   BACKENDS="jax torch" bash benchmarks/run_all.sh
+# Figures depend on machine load: run on an otherwise idle machine.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export TF_CPP_MIN_LOG_LEVEL=3
+BACKENDS=${BACKENDS:-"jax tensorflow torch"}
+status=0
+
+run() {
+    echo
+    echo "\$ $*"
+    "$@" || { echo "FAILED (exit $?): $*"; status=1; }
+}
+
+run python benchmarks/import_benchmark.py
+for backend in ${BACKENDS}; do
+    run python benchmarks/preset_load_benchmark.py --backend "${backend}"
+done
+for backend in ${BACKENDS}; do
+    run python benchmarks/predict_benchmark.py --backend "${backend}"
+done
+run python benchmarks/train_backend_benchmark.py
+if [ -f benchmarks/tokenization_benchmark.py ]; then
+    run python benchmarks/tokenization_benchmark.py
+fi
+exit $status

@@ -1,0 +1,50 @@
+import re
+
+import keras
+import pytest
+
+from tests.examples.examples_loader import import_example
+
+
+@pytest.mark.large
+def test_quickstart_tiny_run(tmp_path, capsys):
+    quickstart = import_example("quickstart")
+    output_dir = str(tmp_path / "classifier")
+    result = quickstart.main(
+        [
+            "--backend", keras.backend.backend(),
+            "--num_train", "64",
+            "--num_test", "32",
+            "--sequence_length", "32",
+            "--batch_size", "16",
+            "--output_dir", output_dir,
+        ]
+    )
+    out = capsys.readouterr().out
+    summary = re.search(
+        r"held-out accuracy: (\d\.\d{3}) on 32 reviews \(trained on 64, seq "
+        r"len 32, 1 epoch\(s\)\) in \d+ s",
+        out,
+    )
+    assert summary, out[-3000:]
+    assert float(summary.group(1)) == pytest.approx(result["accuracy"], abs=1e-3)
+    assert "reloaded predictions match on 32 held-out reviews" in out
+    assert result["max_reload_diff"] <= 1e-5
+    assert (tmp_path / "classifier" / "task.json").exists()
+    for sentence in quickstart.FRESH_SENTENCES:
+        assert repr(sentence) in out
+
+
+def test_quickstart_rejects_bad_flags():
+    quickstart = import_example("quickstart")
+    with pytest.raises(SystemExit):
+        quickstart.parse_args(["--num_test", "6000"])
+    with pytest.raises(SystemExit):
+        quickstart.parse_args(["--epochs", "0"])
+    args = quickstart.parse_args([])
+    assert args.num_test >= 1000 and args.sequence_length == 128
+
+
+def test_clean_review():
+    quickstart = import_example("quickstart")
+    assert quickstart.clean_review("Good.<br /><br />Bad.") == "Good.  Bad."
