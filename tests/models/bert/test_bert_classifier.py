@@ -115,3 +115,23 @@ class TestBertClassifierConversion(TestCase):
                 attention_mask=torch.tensor(mask),
             ).logits.numpy()
         np.testing.assert_allclose(ours, ref, atol=1e-4)
+
+
+class TestTaskInMemoryPreprocessing(TestCase):
+    def test_chunked_equals_streamed_and_unchunked(self, classifier, monkeypatch):
+        from keras_nlp_clone.models import task as task_module
+
+        whole = classifier.predict(TEXTS, verbose=0)
+        monkeypatch.setattr(task_module, "_CHUNK_SIZE", 3)
+        chunked = classifier.predict(TEXTS, verbose=0)
+        np.testing.assert_allclose(chunked, whole, atol=1e-6)
+        loss_chunked = classifier.evaluate(TEXTS, LABELS, verbose=0)[0]
+        # Above the in-memory limit the tf.data pipeline runs instead.
+        monkeypatch.setattr(task_module, "_MAX_IN_MEMORY_SAMPLES", 2)
+        streamed = classifier.predict(TEXTS, verbose=0)
+        np.testing.assert_allclose(streamed, whole, atol=1e-6)
+        loss_streamed = classifier.evaluate(TEXTS, LABELS, verbose=0)[0]
+        np.testing.assert_allclose(loss_chunked, loss_streamed, atol=1e-6)
+
+    def test_single_string(self, classifier):
+        assert classifier.predict("a good film", verbose=0).shape == (1, 2)
