@@ -10,6 +10,9 @@ preset never imports or runs code named by the file.
 import keras
 
 PACKAGE = "keras_nlp_clone"
+# Registered-name prefixes of presets that use the same class names and
+# constructor arguments (KerasHub / KerasNLP); see docs/presets.md.
+_COMPATIBLE_PACKAGES = ("keras_hub", "keras_nlp")
 _REGISTERED_CLASSES = {}
 
 
@@ -31,10 +34,16 @@ def get_registered_class(registered_name):
     """Returns the registered class named `registered_name`, or `None`.
 
     Args:
-        registered_name: str, `"keras_nlp_clone>ClassName"` or `"ClassName"`.
+        registered_name: str, `"keras_nlp_clone>ClassName"` or `"ClassName"`;
+            `"keras_hub>ClassName"` and `"keras_nlp>ClassName"` map to the
+            class of the same name here.
     """
     if ">" not in registered_name:
         registered_name = f"{PACKAGE}>{registered_name}"
+    package, _, name = registered_name.partition(">")
+    if package in _COMPATIBLE_PACKAGES:
+        # Presets written by KerasHub / KerasNLP name the same classes.
+        registered_name = f"{PACKAGE}>{name}"
     return _REGISTERED_CLASSES.get(registered_name)
 
 

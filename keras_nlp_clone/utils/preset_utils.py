@@ -423,12 +423,36 @@ def config_class(config, filename):
     return cls
 
 
+def _point_at_our_classes(config):
+    """Rewrites registered class references to this library's classes.
+
+    Keras imports the `module` a config names; configs written by KerasHub
+    name `keras_hub...` modules. Pointing every registered reference at our
+    own class's module means deserialization imports nothing else.
+    """
+    from keras_nlp_clone.api_export import PACKAGE
+    from keras_nlp_clone.api_export import get_registered_class
+
+    if isinstance(config, list):
+        return [_point_at_our_classes(v) for v in config]
+    if not isinstance(config, dict):
+        return config
+    config = {k: _point_at_our_classes(v) for k, v in config.items()}
+    registered = config.get("registered_name")
+    if isinstance(registered, str) and ">" in registered:
+        cls = get_registered_class(registered)
+        if cls is not None:
+            config["registered_name"] = f"{PACKAGE}>{cls.__name__}"
+            config["module"] = cls.__module__
+    return config
+
+
 def deserialize(config, filename, **overrides):
     """Builds the object of a checked serialized config, with overrides."""
     import keras
 
     check_config_is_safe(config, filename)
-    config = dict(config)
+    config = _point_at_our_classes(config)
     inner = dict(config.get("config", {}))
     inner.update(overrides)
     config["config"] = inner

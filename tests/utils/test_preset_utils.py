@@ -227,3 +227,20 @@ class TestPresetSources(TestCase):
         restored = BertBackbone.from_preset(str(tmp_path))
         for a, b in zip(backbone.weights, restored.weights):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+class TestKerasHubNames(TestCase):
+    def test_keras_hub_registered_names_map_to_our_classes(self, saved_preset):
+        config = json.loads((saved_preset / "config.json").read_text())
+        config["registered_name"] = "keras_hub>BertBackbone"
+        config["module"] = "keras_hub.src.models.bert.bert_backbone"
+        (saved_preset / "config.json").write_text(json.dumps(config))
+        backbone = Backbone.from_preset(str(saved_preset))
+        assert type(backbone) is BertBackbone
+
+    def test_unknown_keras_hub_class_is_refused(self, saved_preset):
+        config = json.loads((saved_preset / "config.json").read_text())
+        config["registered_name"] = "keras_hub>GemmaBackbone"
+        (saved_preset / "config.json").write_text(json.dumps(config))
+        with pytest.raises(PresetError, match="GemmaBackbone"):
+            Backbone.from_preset(str(saved_preset))
