@@ -8,6 +8,8 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Tests never reach a model hub: Hugging Face loads read local files only.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Keep TensorFlow from grabbing every core for each of its thread pools.
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "2")
 

