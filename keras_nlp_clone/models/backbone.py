@@ -121,6 +121,6 @@ class Backbone(EarlyAttributeMixin, keras.Model):
         )
         preset_utils.atomic_save(
             os.path.join(preset_dir, preset_utils.MODEL_WEIGHTS_FILE),
-            self.save_weights,
+            lambda path: preset_utils.save_weights_file(self, path),
         )
         preset_utils.save_metadata(self, preset_dir)

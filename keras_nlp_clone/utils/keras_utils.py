@@ -50,7 +50,10 @@ class EarlyAttributeMixin:
 
 
 class skip_variable_initialization:
-    """Context in which new Keras variables start as zeros, not random.
+    """Context in which new Keras variables are not randomly initialised.
+
+    They start as zeros (under PyTorch: unfilled memory), so every variable
+    created inside must be assigned afterwards.
 
     Loading a preset builds a model and then overwrites every variable from
     the weights file; drawing random initial values first (truncated normal
@@ -64,8 +67,6 @@ class skip_variable_initialization:
     """
 
     def __enter__(self):
-        import numpy as np
-
         try:
             from keras.src.backend import Variable as BackendVariable
             from keras.src.backend.common.variables import Variable
@@ -73,12 +74,22 @@ class skip_variable_initialization:
             self._patched = []
             return self
 
+        torch_backend = keras.backend.backend() == "torch"
+
         def zeros_init(variable, initializer):
             dtype = keras.backend.standardize_dtype(variable._dtype)
-            if dtype == "bfloat16":
-                value = keras.ops.zeros(variable._shape, dtype=dtype)
-            else:
-                value = np.zeros(variable._shape, dtype=dtype)
+            if torch_backend:
+                # Unfilled memory: converting a NumPy array would copy (and
+                # page in) every buffer once more. The caller overwrites it.
+                import torch
+
+                from keras.src.backend.torch.core import to_torch_dtype
+
+                value = torch.empty(variable._shape, dtype=to_torch_dtype(dtype))
+                variable._initialize(value)
+                return
+            # Filled by the backend: no NumPy buffer to copy in.
+            value = keras.ops.zeros(variable._shape, dtype=dtype)
             variable._initialize(variable._convert_to_tensor(value))
 
         # The backend's class may override the common hook (TensorFlow does).

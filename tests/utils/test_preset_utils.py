@@ -244,3 +244,47 @@ class TestKerasHubNames(TestCase):
         (saved_preset / "config.json").write_text(json.dumps(config))
         with pytest.raises(PresetError, match="GemmaBackbone"):
             Backbone.from_preset(str(saved_preset))
+
+
+class TestWeightsFiles(TestCase):
+    def test_keras_format_weights_still_load(self, saved_preset):
+        original = BertBackbone.from_preset(str(saved_preset))
+        # A `.weights.h5` in Keras' own layout (as KerasHub presets have).
+        original.save_weights(str(saved_preset / "model.weights.h5"))
+        restored = BertBackbone.from_preset(str(saved_preset))
+        for a, b in zip(original.weights, restored.weights):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+    def test_weights_of_another_config_are_refused(self, saved_preset, tmp_path):
+        other = BertBackbone(
+            vocabulary_size=len(VOCAB),
+            num_layers=2,
+            num_heads=2,
+            hidden_dim=4,
+            intermediate_dim=8,
+            max_sequence_length=8,
+        )
+        other.save_to_preset(str(tmp_path / "other"))
+        shutil.copy(
+            tmp_path / "other" / "model.weights.h5",
+            saved_preset / "model.weights.h5",
+        )
+        with pytest.raises(PresetError, match="the file holds 39 variables, the model has 23"):
+            BertBackbone.from_preset(str(saved_preset))
+
+    def test_weights_of_another_shape_are_refused(self, saved_preset, tmp_path):
+        other = BertBackbone(
+            vocabulary_size=len(VOCAB) + 1,
+            num_layers=1,
+            num_heads=2,
+            hidden_dim=4,
+            intermediate_dim=8,
+            max_sequence_length=8,
+        )
+        other.save_to_preset(str(tmp_path / "other"))
+        shutil.copy(
+            tmp_path / "other" / "model.weights.h5",
+            saved_preset / "model.weights.h5",
+        )
+        with pytest.raises(PresetError, match=r"token_embedding/embeddings.*\(9, 4\) in the file"):
+            BertBackbone.from_preset(str(saved_preset))
