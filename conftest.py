@@ -18,12 +18,6 @@ import pytest  # noqa: E402
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--run_large",
-        action="store_true",
-        default=os.environ.get("RUN_LARGE_TESTS", "1") == "1",
-        help="Run tests marked `large` (real checkpoints, real data).",
-    )
-    parser.addoption(
         "--skip_large",
         action="store_true",
         default=False,
@@ -38,7 +32,7 @@ def pytest_configure(config):
     )
     config.addinivalue_line(
         "markers",
-        "extra_large: too slow for CI; run by hand with --run_extra_large.",
+        "extra_large: too slow for CI; run by hand with RUN_EXTRA_LARGE_TESTS=1.",
     )
 
 

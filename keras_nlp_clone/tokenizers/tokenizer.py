@@ -5,7 +5,6 @@ import os
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.preprocessing_layer import PreprocessingLayer
 from keras_nlp_clone.utils import preset_utils
-from keras_nlp_clone.utils.tensor_utils import preprocessing_function
 
 
 @keras_nlp_clone_export

@@ -2,7 +2,6 @@
 
 import os
 import re
-import tempfile
 import types
 
 import keras
@@ -152,19 +151,10 @@ def _drop_empty(words):
 
 
 def _atomic_write_lines(path, lines):
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".tmp_vocab_")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for line in lines:
-                f.write(line)
-                f.write("\n")
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
+    """Writes `lines` (one a line, `\n`-terminated) to `path` atomically."""
+    from keras_nlp_clone.utils.preset_utils import atomic_write_text
+
+    atomic_write_text(path, "".join(f"{line}\n" for line in lines))
 
 
 def load_vocabulary_file(path):
