@@ -573,6 +573,10 @@ class WordPieceTokenizer(Tokenizer):
                     self._tokenize_tf,
                     input_signature=[tf.TensorSpec([None], tf.string)],
                 )
+                # Trace now, on this thread: large batches then call it from
+                # several threads at once, and concurrent first traces race
+                # in AutoGraph's conversion cache.
+                fn.get_concrete_function()
             else:
                 fn = tf.function(self._tokenize_tf, reduce_retracing=True)
             self._eager_fns[key] = fn

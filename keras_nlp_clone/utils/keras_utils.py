@@ -64,7 +64,19 @@ class skip_variable_initialization:
     It swaps Keras' (private) variable initialisation hook for the duration
     of the block; if that hook is not found (another Keras version), the
     context does nothing and variables are initialised as usual.
+
+    Args:
+        initial_values: optional callable `(variable) -> array or None`.
+            When it returns an array (e.g. read from a weights file by the
+            variable's path), the variable starts with that value and its
+            id is added to `self.initialized`, so the caller can skip
+            assigning it again. Not used under PyTorch, where assigning into
+            unfilled memory is cheaper.
     """
+
+    def __init__(self, initial_values=None):
+        self.initial_values = initial_values
+        self.initialized = set()
 
     def __enter__(self):
         try:
@@ -88,6 +100,12 @@ class skip_variable_initialization:
                 value = torch.empty(variable._shape, dtype=to_torch_dtype(dtype))
                 variable._initialize(value)
                 return
+            if self.initial_values is not None:
+                value = self.initial_values(variable)
+                if value is not None:
+                    variable._initialize(variable._convert_to_tensor(value))
+                    self.initialized.add(id(variable))
+                    return
             # Filled by the backend: no NumPy buffer to copy in.
             value = keras.ops.zeros(variable._shape, dtype=dtype)
             variable._initialize(variable._convert_to_tensor(value))

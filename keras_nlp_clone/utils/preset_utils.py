@@ -730,9 +730,12 @@ class KerasPresetLoader(PresetLoader):
         # skip drawing random initial values. Building allocates many small
         # objects; pausing the cyclic garbage collector meanwhile avoids
         # full collections that cost more than the build (PyTorch backend).
-        with skip_variable_initialization(), _gc_paused():
-            backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
-            load_weights_file(backbone, path)
+        with _FlatWeights(path) as weights, _gc_paused():
+            # Variables start from the file's values where the file names
+            # their path (one copy, no assign later).
+            with skip_variable_initialization(weights.value_for) as init:
+                backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
+            load_weights_file(backbone, path, skip_ids=init.initialized)
         return backbone
 
     def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
@@ -985,12 +988,50 @@ def _assign_from_dataset(variable, dataset):
     variable.assign(dataset[()])
 
 
-def load_weights_file(model, path):
+class _FlatWeights:
+    """Values of a `save_weights_file` file by variable path, read lazily.
+
+    `value_for(variable)` returns the array stored for the variable's path
+    when the file has one of the same shape, else `None`. Files of another
+    format give `None` for every variable.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self._file = None
+        self._by_path = {}
+
+    def __enter__(self):
+        import h5py
+
+        try:
+            self._file = h5py.File(self.path, "r")
+        except OSError:
+            return self  # `load_weights_file` reports the damage.
+        if self._file.attrs.get("format") == WEIGHTS_FORMAT:
+            for name, dataset in self._file.items():
+                self._by_path.setdefault(dataset.attrs.get("path"), dataset)
+        return self
+
+    def __exit__(self, *args):
+        if self._file is not None:
+            self._file.close()
+
+    def value_for(self, variable):
+        dataset = self._by_path.get(variable.path)
+        if dataset is None or tuple(dataset.shape) != tuple(variable._shape):
+            return None
+        return dataset[()]
+
+
+def load_weights_file(model, path, skip_ids=()):
     """Loads a weights file into `model`, with clear errors.
 
     Reads files written by `save_weights_file`; other `.weights.h5` files
     (Keras' own format, e.g. from KerasHub presets) go through
-    `model.load_weights`.
+    `model.load_weights`. Variables whose id is in `skip_ids` and whose path
+    matches the file's entry at their position were created from the file
+    (see `_FlatWeights`) and are not assigned again.
 
     Raises:
         PresetError: the file is damaged or does not fit the model.
@@ -1019,6 +1060,9 @@ def load_weights_file(model, path):
                         f"{tuple(dataset.shape)} in the file and "
                         f"{tuple(variable.shape)} in the model"
                     )
+                already = id(variable) in skip_ids
+                if already and dataset.attrs.get("path") == variable.path:
+                    continue  # Created from this very dataset.
                 _assign_from_dataset(variable, dataset)
     except (OSError, ValueError, KeyError) as e:
         raise PresetError(

@@ -414,3 +414,24 @@ class TestWordPieceTokenizerExactness(TestCase):
         fast = BertTokenizerFast.from_pretrained(minilm_dir)
         expected = [fast.tokenize(text) for text in texts]
         assert tokenizer(texts) == expected
+
+
+@pytest.mark.large
+class TestWordPieceTokenizerShardedFirstCall(TestCase):
+    def test_first_call_on_a_large_batch(self, minilm_dir, imdb_reviews):
+        # A first eager call big enough to be split across threads: the
+        # function is traced on the calling thread before the shards run
+        # (concurrent first traces once raced in AutoGraph's cache; that
+        # race did not reproduce deterministically here). Shards must come
+        # back complete and in order, call after call.
+        vocabulary = os.path.join(minilm_dir, "vocab.txt")
+        texts = [text for text, _ in imdb_reviews]
+        expected = None
+        for _ in range(4):
+            tokenizer = WordPieceTokenizer(
+                vocabulary=vocabulary, lowercase=True, strip_accents=True
+            )
+            out = tokenizer(texts)
+            assert len(out) == len(texts)
+            expected = expected or out
+            assert out == expected
