@@ -70,7 +70,7 @@ class skip_variable_initialization:
             When it returns an array (e.g. read from a weights file by the
             variable's path), the variable starts with that value and its
             id is added to `self.initialized`, so the caller can skip
-            assigning it again. Not used under PyTorch, where assigning into
+            assigning it again. Ignored under PyTorch, where reading into
             unfilled memory is cheaper.
     """
 

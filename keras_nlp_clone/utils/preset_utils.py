@@ -730,10 +730,19 @@ class KerasPresetLoader(PresetLoader):
         # skip drawing random initial values. Building allocates many small
         # objects; pausing the cyclic garbage collector meanwhile avoids
         # full collections that cost more than the build (PyTorch backend).
+        import keras
+
         with _FlatWeights(path) as weights, _gc_paused():
-            # Variables start from the file's values where the file names
-            # their path (one copy, no assign later).
-            with skip_variable_initialization(weights.value_for) as init:
+            # Under TensorFlow, variables start from the file's values where
+            # the file names their path: converting to a TF tensor copies
+            # twice, so converting once instead of zeros-then-assign pays.
+            # (Measured: no gain under JAX; PyTorch reads into place.)
+            initial_values = (
+                weights.value_for
+                if keras.backend.backend() == "tensorflow"
+                else None
+            )
+            with skip_variable_initialization(initial_values) as init:
                 backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
             load_weights_file(backbone, path, skip_ids=init.initialized)
         return backbone
