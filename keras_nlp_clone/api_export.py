@@ -17,10 +17,10 @@ _REGISTERED_CLASSES = {}
 
 
 def keras_nlp_clone_export(cls):
-    """Class decorator: registers `cls` as a serializable public class.
+    """Decorator: registers a public class (or function) for serialization.
 
     Args:
-        cls: a class defined in this library.
+        cls: a class or function defined in this library.
 
     Returns:
         `cls`, unchanged.
@@ -48,5 +48,5 @@ def get_registered_class(registered_name):
 
 
 def registered_classes():
-    """All registered classes, as a list."""
-    return list(_REGISTERED_CLASSES.values())
+    """All registered classes (not functions), as a list."""
+    return [c for c in _REGISTERED_CLASSES.values() if isinstance(c, type)]

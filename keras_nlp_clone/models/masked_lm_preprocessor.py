@@ -3,12 +3,14 @@
 import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
-from keras_nlp_clone.models.preprocessor import Preprocessor
+from keras_nlp_clone.models.segment_packing_preprocessor import (
+    SegmentPackingPreprocessor,
+)
 from keras_nlp_clone.utils.tensor_utils import preprocessing_function
 
 
 @keras_nlp_clone_export
-class MaskedLMPreprocessor(Preprocessor):
+class MaskedLMPreprocessor(SegmentPackingPreprocessor):
     """Tokenizes, packs and randomly masks text for masked LM training.
 
     Runs the tokenizer and a `MultiSegmentPacker` as
@@ -65,57 +67,39 @@ class MaskedLMPreprocessor(Preprocessor):
         random_token_rate=0.1,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.tokenizer = tokenizer
-        self.sequence_length = int(sequence_length)
-        self.truncate = truncate
+        super().__init__(
+            tokenizer,
+            sequence_length=sequence_length,
+            truncate=truncate,
+            **kwargs,
+        )
         self.mask_selection_rate = mask_selection_rate
         self.mask_selection_length = mask_selection_length
         self.mask_token_rate = mask_token_rate
         self.random_token_rate = random_token_rate
-        self._packer = None
         self._masker = None
-
-    def _build_layers(self):
-        from keras_nlp_clone.layers.masked_lm_mask_generator import (
-            MaskedLMMaskGenerator,
-        )
-        from keras_nlp_clone.layers.multi_segment_packer import (
-            MultiSegmentPacker,
-        )
-
-        tokenizer = self.tokenizer
-        self._packer = MultiSegmentPacker(
-            start_value=tokenizer.start_token_id,
-            end_value=tokenizer.end_token_id,
-            pad_value=tokenizer.pad_token_id,
-            truncate=self.truncate,
-            sequence_length=self.sequence_length,
-        )
-        self._masker = MaskedLMMaskGenerator(
-            mask_selection_rate=self.mask_selection_rate,
-            mask_selection_length=self.mask_selection_length,
-            mask_token_rate=self.mask_token_rate,
-            random_token_rate=self.random_token_rate,
-            vocabulary_size=tokenizer.vocabulary_size(),
-            mask_token_id=tokenizer.mask_token_id,
-            unselectable_token_ids=sorted(
-                set(i for i in tokenizer.special_token_ids if i is not None)
-            ),
-        )
-
-    @property
-    def packer(self):
-        """The `MultiSegmentPacker`, built on first use."""
-        if self._packer is None:
-            self._build_layers()
-        return self._packer
 
     @property
     def masker(self):
-        """The `MaskedLMMaskGenerator`, built on first use."""
+        """The `MaskedLMMaskGenerator`, built on first use (it needs the
+        tokenizer's vocabulary size and special token ids)."""
         if self._masker is None:
-            self._build_layers()
+            from keras_nlp_clone.layers.masked_lm_mask_generator import (
+                MaskedLMMaskGenerator,
+            )
+
+            tokenizer = self.tokenizer
+            self._masker = MaskedLMMaskGenerator(
+                mask_selection_rate=self.mask_selection_rate,
+                mask_selection_length=self.mask_selection_length,
+                mask_token_rate=self.mask_token_rate,
+                random_token_rate=self.random_token_rate,
+                vocabulary_size=tokenizer.vocabulary_size(),
+                mask_token_id=tokenizer.mask_token_id,
+                unselectable_token_ids=sorted(
+                    set(i for i in tokenizer.special_token_ids if i is not None)
+                ),
+            )
         return self._masker
 
     @preprocessing_function
@@ -126,10 +110,7 @@ class MaskedLMPreprocessor(Preprocessor):
                 "do not pass `y` or `sample_weight`. Received: "
                 f"y={y}, sample_weight={sample_weight}."
             )
-        segments = x if isinstance(x, tuple) else (x,)
-        segments = tuple(self.tokenizer(segment) for segment in segments)
-        token_ids, segment_ids = self.packer(segments)
-        padding_mask = token_ids != self.tokenizer.pad_token_id
+        token_ids, segment_ids, padding_mask = self._tokenize_and_pack(x)
         masked = self.masker(token_ids)
         x = {
             "token_ids": masked["token_ids"],
@@ -145,8 +126,6 @@ class MaskedLMPreprocessor(Preprocessor):
         config = super().get_config()
         config.update(
             {
-                "sequence_length": self.sequence_length,
-                "truncate": self.truncate,
                 "mask_selection_rate": self.mask_selection_rate,
                 "mask_selection_length": self.mask_selection_length,
                 "mask_token_rate": self.mask_token_rate,

@@ -39,24 +39,22 @@ def _slice(x, start, stop):
     return x[start:stop]
 
 
-def _to_tf_leaf(x):
-    if isinstance(x, (list, tuple)) and x and isinstance(x[0], str):
-        return np.asarray(x, dtype=object)
-    if isinstance(x, (str, bytes)):
-        return np.asarray([x], dtype=object)
-    if isinstance(x, np.ndarray) or isinstance(x, list):
-        return x
-    return keras.ops.convert_to_numpy(x)
-
-
 def _to_numpy_nest(x):
-    if x is None:
-        return None
+    """Makes inputs sliceable and `tf.data`-ready: strings and lists become
+    NumPy arrays (object arrays for strings), backend tensors NumPy arrays;
+    dicts and tuples (segments) are converted leaf by leaf."""
+    if x is None or isinstance(x, np.ndarray):
+        return x
     if isinstance(x, dict):
         return {k: _to_numpy_nest(v) for k, v in x.items()}
     if isinstance(x, tuple):
         return tuple(_to_numpy_nest(v) for v in x)
-    return _to_tf_leaf(x)
+    if isinstance(x, (str, bytes)):
+        return np.asarray([x], dtype=object)
+    if isinstance(x, list):
+        is_text = bool(x) and isinstance(x[0], (str, bytes))
+        return np.asarray(x, dtype=object if is_text else None)
+    return keras.ops.convert_to_numpy(x)
 
 
 # `predict`/`evaluate` preprocess in-memory inputs up to this size eagerly
@@ -291,13 +289,18 @@ class Task(EarlyAttributeMixin, keras.Model):
         preprocessing (e.g. masking) is redrawn every epoch.
         """
         n = _num_samples(x)
+        x, y, sample_weight = (
+            _to_numpy_nest(x),
+            _to_numpy_nest(y),
+            _to_numpy_nest(sample_weight),
+        )
         chunks = []
         for start in range(0, max(n, 1), _CHUNK_SIZE):
             stop = min(start + _CHUNK_SIZE, n)
             out = self.preprocessor(
-                _slice(_to_numpy_nest(x), start, stop),
-                y=_slice(_to_numpy_nest(y), start, stop),
-                sample_weight=_slice(_to_numpy_nest(sample_weight), start, stop),
+                _slice(x, start, stop),
+                y=_slice(y, start, stop),
+                sample_weight=_slice(sample_weight, start, stop),
             )
             out = keras.utils.unpack_x_y_sample_weight(out)
             chunks.append(

@@ -3,12 +3,14 @@
 import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
-from keras_nlp_clone.models.preprocessor import Preprocessor
+from keras_nlp_clone.models.segment_packing_preprocessor import (
+    SegmentPackingPreprocessor,
+)
 from keras_nlp_clone.utils.tensor_utils import preprocessing_function
 
 
 @keras_nlp_clone_export
-class TextClassifierPreprocessor(Preprocessor):
+class TextClassifierPreprocessor(SegmentPackingPreprocessor):
     """Tokenizes and packs one or more text segments for classification.
 
     For each input segment (a string, or a batch of strings) the tokenizer
@@ -46,64 +48,12 @@ class TextClassifierPreprocessor(Preprocessor):
     [ 101 1996 4248 2829 4419 1012  102    0]
     """
 
-    def __init__(
-        self, tokenizer, sequence_length=512, truncate="round_robin", **kwargs
-    ):
-        super().__init__(**kwargs)
-        if truncate not in ("round_robin", "waterfall"):
-            raise ValueError(
-                "`truncate` must be 'round_robin' or 'waterfall'. "
-                f"Received: truncate={truncate!r}."
-            )
-        self.tokenizer = tokenizer
-        self._sequence_length = int(sequence_length)
-        self.truncate = truncate
-        self._packer = None
-
-    @property
-    def packer(self):
-        """The `MultiSegmentPacker`, built on first use (the tokenizer's
-        special token ids are known only once its vocabulary is loaded)."""
-        if self._packer is None:
-            from keras_nlp_clone.layers.multi_segment_packer import (
-                MultiSegmentPacker,
-            )
-
-            self._packer = MultiSegmentPacker(
-                start_value=self.tokenizer.start_token_id,
-                end_value=self.tokenizer.end_token_id,
-                pad_value=self.tokenizer.pad_token_id,
-                truncate=self.truncate,
-                sequence_length=self._sequence_length,
-            )
-        return self._packer
-
-    @property
-    def sequence_length(self):
-        """The packed sequence length; settable."""
-        return self._sequence_length
-
-    @sequence_length.setter
-    def sequence_length(self, value):
-        self._sequence_length = int(value)
-        if self._packer is not None:
-            self._packer.sequence_length = int(value)
-
     @preprocessing_function
     def call(self, x, y=None, sample_weight=None):
-        segments = x if isinstance(x, tuple) else (x,)
-        segments = tuple(self.tokenizer(segment) for segment in segments)
-        token_ids, segment_ids = self.packer(segments)
+        token_ids, segment_ids, padding_mask = self._tokenize_and_pack(x)
         x = {
             "token_ids": token_ids,
             "segment_ids": segment_ids,
-            "padding_mask": token_ids != self.tokenizer.pad_token_id,
+            "padding_mask": padding_mask,
         }
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"sequence_length": self.sequence_length, "truncate": self.truncate}
-        )
-        return config

@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_nlp_clone.api_export import keras_nlp_clone_export
+
 
 def clone_initializer(initializer):
     """Returns a fresh copy of a Keras initializer.
@@ -21,10 +23,21 @@ def clone_initializer(initializer):
     return initializer.__class__.from_config(initializer.get_config())
 
 
-# Registered so that layers taking it as `activation` serialize by name.
-@keras.saving.register_keras_serializable(package="keras_nlp_clone")
+# Registered (and allow-listed for presets) so that layers taking it as
+# `activation` serialize by name.
+@keras_nlp_clone_export
 def gelu_exact(x):
-    """GELU with the exact erf formulation, as Hugging Face's `"gelu"`."""
+    """GELU with the exact erf formulation, as Hugging Face's `"gelu"`.
+
+    Args:
+        x: a float tensor of any shape.
+
+    Returns:
+        `x * Phi(x)` with `Phi` the standard normal CDF, same shape and dtype.
+
+    References:
+        - [Hendrycks and Gimpel, 2016](https://arxiv.org/abs/1606.08415)
+    """
     return keras.activations.gelu(x, approximate=False)
 
 

@@ -355,54 +355,62 @@ def load_json(preset_dir, filename, required=True):
         ) from e
 
 
-_SAFE_MODULE_PREFIXES = ("keras", "keras_nlp_clone", "builtins")
+_SAFE_MODULE_PREFIXES = ("keras", "keras_nlp_clone")
 
 
 def check_config_is_safe(config, path="config"):
     """Checks that a serialized config names only allowed classes.
 
-    Every nested object must be a registered `keras_nlp_clone` class or a
-    Keras built-in; `lambda`s and other modules are refused, so loading a
-    preset cannot import or execute code named in its files.
+    Every nested class or function must be registered by `keras_nlp_clone`
+    (a `registered_name` with a package prefix) or come from Keras; lambdas
+    and other modules are refused, so loading a preset cannot import or run
+    code named in its files.
 
     Raises:
         PresetError: naming the offending entry.
     """
     from keras_nlp_clone.api_export import get_registered_class
 
-    if isinstance(config, dict):
-        if "class_name" in config:
-            module = config.get("module") or ""
-            registered = config.get("registered_name")
-            class_name = config["class_name"]
-            if class_name in ("__lambda__", "function") and module not in (
-                "keras.activations",
-                "keras.src.activations",
-            ):
-                if class_name == "__lambda__" or not module.startswith("keras"):
-                    raise PresetError(
-                        f"{path} names a function ({config.get('config')!r} "
-                        f"from module {module!r}); presets may only refer to "
-                        "built-in Keras functions and this library's classes."
-                    )
-            if registered and ">" in str(registered):
-                if get_registered_class(registered) is None:
-                    raise PresetError(
-                        f"{path} names class `{registered}`, which is not a "
-                        "class of keras_nlp_clone. Presets may only use this "
-                        "library's classes and Keras built-ins."
-                    )
-            elif module and not module.split(".")[0] in _SAFE_MODULE_PREFIXES:
-                raise PresetError(
-                    f"{path} names class `{class_name}` from module "
-                    f"`{module}`. Presets may only use this library's classes "
-                    "and Keras built-ins."
-                )
-        for key, value in config.items():
-            check_config_is_safe(value, f"{path}.{key}")
-    elif isinstance(config, list):
+    if isinstance(config, list):
         for i, value in enumerate(config):
             check_config_is_safe(value, f"{path}[{i}]")
+        return
+    if not isinstance(config, dict):
+        return
+    if "class_name" in config:
+        module = config.get("module") or ""
+        registered = str(config.get("registered_name") or "")
+        if config["class_name"] == "__lambda__":
+            raise PresetError(
+                f"{path} holds a lambda; presets may only refer to Keras "
+                "built-ins and this library's classes and functions."
+            )
+        if config["class_name"] == "function":
+            # Keras writes a registered function as module `builtins`, its
+            # `registered_name` in `config`.
+            name = config.get("config")
+            ours = isinstance(name, str) and get_registered_class(name) is not None
+            if not ours and module.split(".")[0] != "keras":
+                raise PresetError(
+                    f"{path} names function {name!r} from module `{module}`."
+                    " Presets may only use this library's functions and "
+                    "Keras built-ins."
+                )
+        elif ">" in registered:
+            if get_registered_class(registered) is None:
+                raise PresetError(
+                    f"{path} names `{registered}`, which is not a class of "
+                    "keras_nlp_clone. Presets may only use this library's "
+                    "classes and Keras built-ins."
+                )
+        elif module and module.split(".")[0] not in _SAFE_MODULE_PREFIXES:
+            raise PresetError(
+                f"{path} names `{config['class_name']}` from module "
+                f"`{module}`. Presets may only use this library's classes "
+                "and Keras built-ins."
+            )
+    for key, value in config.items():
+        check_config_is_safe(value, f"{path}.{key}")
 
 
 def config_class(config, filename):
@@ -732,7 +740,7 @@ class KerasPresetLoader(PresetLoader):
         # full collections that cost more than the build (PyTorch backend).
         import keras
 
-        with _FlatWeights(path) as weights, _gc_paused():
+        with WeightsFile(path) as weights, _gc_paused():
             # Under TensorFlow, variables start from the file's values where
             # the file names their path: converting to a TF tensor copies
             # twice, so converting once instead of zeros-then-assign pays.
@@ -744,7 +752,7 @@ class KerasPresetLoader(PresetLoader):
             )
             with skip_variable_initialization(initial_values) as init:
                 backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
-            load_weights_file(backbone, path, skip_ids=init.initialized)
+            weights.load_into(backbone, skip_ids=init.initialized)
         return backbone
 
     def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
@@ -825,7 +833,6 @@ class SafetensorsReader:
 
     def __init__(self, preset_dir):
         self.preset_dir = preset_dir
-        self.read = set()
         index = os.path.join(preset_dir, "model.safetensors.index.json")
         single = os.path.join(preset_dir, "model.safetensors")
         if os.path.exists(index):
@@ -898,7 +905,6 @@ class SafetensorsReader:
         f = self._file_for(name)
         if name not in f.keys():
             self._missing(name, list(f.keys()))
-        self.read.add(name)
         return np.asarray(f.get_tensor(name), dtype="float32")
 
 
@@ -997,12 +1003,18 @@ def _assign_from_dataset(variable, dataset):
     variable.assign(dataset[()])
 
 
-class _FlatWeights:
-    """Values of a `save_weights_file` file by variable path, read lazily.
+class WeightsFile:
+    """Reads a preset's weights file into a model; a context manager.
 
-    `value_for(variable)` returns the array stored for the variable's path
-    when the file has one of the same shape, else `None`. Files of another
-    format give `None` for every variable.
+    Files written by `save_weights_file` are read directly, one dataset per
+    variable by position (checked against the variable count and shapes);
+    other `.weights.h5` files (Keras' own layout, e.g. KerasHub presets) go
+    through `model.load_weights`. `value_for` serves the stored value of a
+    variable by its path, so variables can be created from the file.
+
+    Raises:
+        PresetError: from `load_into`, when the file is damaged or does not
+            fit the model.
     """
 
     def __init__(self, path):
@@ -1016,10 +1028,13 @@ class _FlatWeights:
         try:
             self._file = h5py.File(self.path, "r")
         except OSError:
-            return self  # `load_weights_file` reports the damage.
+            return self  # `load_into` reports the damage.
         if self._file.attrs.get("format") == WEIGHTS_FORMAT:
-            for name, dataset in self._file.items():
+            for dataset in self._file.values():
                 self._by_path.setdefault(dataset.attrs.get("path"), dataset)
+        else:
+            self._file.close()
+            self._file = None
         return self
 
     def __exit__(self, *args):
@@ -1027,33 +1042,24 @@ class _FlatWeights:
             self._file.close()
 
     def value_for(self, variable):
+        """The stored array for `variable`'s path (same shape), or `None`."""
         dataset = self._by_path.get(variable.path)
         if dataset is None or tuple(dataset.shape) != tuple(variable._shape):
             return None
         return dataset[()]
 
+    def load_into(self, model, skip_ids=()):
+        """Assigns every variable of `model` from the file.
 
-def load_weights_file(model, path, skip_ids=()):
-    """Loads a weights file into `model`, with clear errors.
-
-    Reads files written by `save_weights_file`; other `.weights.h5` files
-    (Keras' own format, e.g. from KerasHub presets) go through
-    `model.load_weights`. Variables whose id is in `skip_ids` and whose path
-    matches the file's entry at their position were created from the file
-    (see `_FlatWeights`) and are not assigned again.
-
-    Raises:
-        PresetError: the file is damaged or does not fit the model.
-    """
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as f:
-            ours = f.attrs.get("format") == WEIGHTS_FORMAT
-        if not ours:
-            model.load_weights(path)
-            return
-        with h5py.File(path, "r") as f:
+        Variables whose id is in `skip_ids` and whose path matches the
+        file's entry at their position were created from that entry (see
+        `value_for`) and are not assigned again.
+        """
+        try:
+            if self._file is None:
+                model.load_weights(self.path)  # Keras layout, or damaged.
+                return
+            f = self._file
             variables = model.weights
             if int(f.attrs["count"]) != len(variables):
                 raise ValueError(
@@ -1069,14 +1075,15 @@ def load_weights_file(model, path, skip_ids=()):
                         f"{tuple(dataset.shape)} in the file and "
                         f"{tuple(variable.shape)} in the model"
                     )
-                already = id(variable) in skip_ids
-                if already and dataset.attrs.get("path") == variable.path:
-                    continue  # Created from this very dataset.
+                if id(variable) in skip_ids and (
+                    dataset.attrs.get("path") == variable.path
+                ):
+                    continue
                 _assign_from_dataset(variable, dataset)
-    except (OSError, ValueError, KeyError) as e:
-        raise PresetError(
-            f"Could not load weights from `{path}` into "
-            f"`{model.__class__.__name__}`: {_short(e, 400)}. The file is "
-            "damaged or was saved from a model with another config; re-save "
-            "the preset."
-        ) from e
+        except (OSError, ValueError, KeyError) as e:
+            raise PresetError(
+                f"Could not load weights from `{self.path}` into "
+                f"`{model.__class__.__name__}`: {_short(e, 400)}. The file is "
+                "damaged or was saved from a model with another config; "
+                "re-save the preset."
+            ) from e

@@ -202,11 +202,6 @@ def is_int_dtype(dtype):
     return "int" in keras.backend.standardize_dtype(dtype)
 
 
-def is_float_dtype(dtype):
-    """True when `dtype` names a floating point type."""
-    return "float" in keras.backend.standardize_dtype(dtype)
-
-
 def convert_to_ragged_batch(inputs):
     """Ensures a TF input has a batch dimension and is ragged.
 

@@ -98,7 +98,30 @@ class TestPresetErrors(TestCase):
                 }
             },
         }
-        with pytest.raises(PresetError, match="names a function"):
+        with pytest.raises(PresetError, match="holds a lambda"):
+            preset_utils.check_config_is_safe(config)
+
+    def test_library_functions_are_allowed_foreign_ones_are_not(self):
+        import keras
+
+        from keras_nlp_clone.layers import TransformerEncoder
+        from keras_nlp_clone.utils.keras_utils import gelu_exact
+
+        encoder = TransformerEncoder(intermediate_dim=8, num_heads=2, activation=gelu_exact)
+        config = keras.saving.serialize_keras_object(encoder)
+        preset_utils.check_config_is_safe(config)  # does not raise
+        restored = preset_utils.deserialize(config, "layer.json")
+        assert restored.activation is gelu_exact
+        config["config"]["activation"]["config"] = "keras_nlp_clone>system"
+        with pytest.raises(PresetError, match="keras_nlp_clone>system"):
+            preset_utils.check_config_is_safe(config)
+        config["config"]["activation"] = {
+            "class_name": "function",
+            "module": "os",
+            "config": "system",
+            "registered_name": "system",
+        }
+        with pytest.raises(PresetError, match="'system' from module `os`"):
             preset_utils.check_config_is_safe(config)
 
     def test_pickle_checkpoint_is_refused(self, tmp_path):
@@ -255,36 +278,28 @@ class TestWeightsFiles(TestCase):
         for a, b in zip(original.weights, restored.weights):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
-    def test_weights_of_another_config_are_refused(self, saved_preset, tmp_path):
-        other = BertBackbone(
+    def _swap_in_weights_of(self, saved_preset, tmp_path, **overrides):
+        config = dict(
             vocabulary_size=len(VOCAB),
-            num_layers=2,
-            num_heads=2,
-            hidden_dim=4,
-            intermediate_dim=8,
-            max_sequence_length=8,
-        )
-        other.save_to_preset(str(tmp_path / "other"))
-        shutil.copy(
-            tmp_path / "other" / "model.weights.h5",
-            saved_preset / "model.weights.h5",
-        )
-        with pytest.raises(PresetError, match="the file holds 39 variables, the model has 23"):
-            BertBackbone.from_preset(str(saved_preset))
-
-    def test_weights_of_another_shape_are_refused(self, saved_preset, tmp_path):
-        other = BertBackbone(
-            vocabulary_size=len(VOCAB) + 1,
             num_layers=1,
             num_heads=2,
             hidden_dim=4,
             intermediate_dim=8,
             max_sequence_length=8,
         )
-        other.save_to_preset(str(tmp_path / "other"))
+        config.update(overrides)
+        BertBackbone(**config).save_to_preset(str(tmp_path / "other"))
         shutil.copy(
             tmp_path / "other" / "model.weights.h5",
             saved_preset / "model.weights.h5",
         )
+
+    def test_weights_of_another_config_are_refused(self, saved_preset, tmp_path):
+        self._swap_in_weights_of(saved_preset, tmp_path, num_layers=2)
+        with pytest.raises(PresetError, match="the file holds 39 variables, the model has 23"):
+            BertBackbone.from_preset(str(saved_preset))
+
+    def test_weights_of_another_shape_are_refused(self, saved_preset, tmp_path):
+        self._swap_in_weights_of(saved_preset, tmp_path, vocabulary_size=len(VOCAB) + 1)
         with pytest.raises(PresetError, match=r"token_embedding/embeddings.*\(9, 4\) in the file"):
             BertBackbone.from_preset(str(saved_preset))

@@ -39,6 +39,14 @@ class TestBertMaskedLMPreprocessor(TestCase):
                     assert original[row, pos] not in (0, 2, 3)
                     assert original[row, pos] == label
 
+    def test_sequence_length_can_change_after_use(self, preprocessor):
+        x, _, _ = preprocessor(TEXTS)
+        assert tuple(x["token_ids"].shape) == (2, 12)
+        preprocessor.sequence_length = 6
+        x, _, _ = preprocessor(TEXTS)
+        assert tuple(x["token_ids"].shape) == (2, 6)
+        assert preprocessor.get_config()["sequence_length"] == 6
+
     def test_rejects_labels(self, preprocessor):
         with pytest.raises(ValueError, match="makes its labels"):
             preprocessor(TEXTS, y=[1, 0])
@@ -50,7 +58,6 @@ class TestBertMaskedLM(TestCase):
         assert isinstance(masked_lm, MaskedLM)
         history = masked_lm.fit(TEXTS, batch_size=2, epochs=2, verbose=0)
         assert len(history.history["loss"]) == 2
-        x, _, _ = preprocessor(TEXTS)
         logits = masked_lm.predict(TEXTS, verbose=0)
         assert logits.shape == (2, 4, tiny_backbone.vocabulary_size)
 

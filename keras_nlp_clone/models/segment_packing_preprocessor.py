@@ -1,0 +1,83 @@
+"""Shared base of the preprocessors that tokenize and pack text segments."""
+
+from keras_nlp_clone.models.preprocessor import Preprocessor
+
+
+class SegmentPackingPreprocessor(Preprocessor):
+    """Tokenizes one or more text segments and packs them to a fixed length.
+
+    Internal base of `TextClassifierPreprocessor` and `MaskedLMPreprocessor`:
+    it holds the tokenizer, a `MultiSegmentPacker` (built on first use, once
+    the tokenizer's special token ids are known) and the `sequence_length`
+    and `truncate` settings; subclasses write `call` with
+    `_tokenize_and_pack`.
+
+    Args:
+        tokenizer: a `keras_nlp_clone.tokenizers.Tokenizer` with
+            `start_token_id`, `end_token_id` and `pad_token_id`.
+        sequence_length: int. Length of the packed outputs. Defaults to
+            `512`.
+        truncate: str. `"round_robin"` or `"waterfall"`. Defaults to
+            `"round_robin"`.
+        **kwargs: passed to `keras.layers.Layer`.
+
+    Raises:
+        ValueError: for an unknown `truncate`.
+    """
+
+    def __init__(
+        self, tokenizer, sequence_length=512, truncate="round_robin", **kwargs
+    ):
+        super().__init__(**kwargs)
+        if truncate not in ("round_robin", "waterfall"):
+            raise ValueError(
+                "`truncate` must be 'round_robin' or 'waterfall'. "
+                f"Received: truncate={truncate!r}."
+            )
+        self.tokenizer = tokenizer
+        self._sequence_length = int(sequence_length)
+        self.truncate = truncate
+        self._packer = None
+
+    @property
+    def packer(self):
+        """The `MultiSegmentPacker`, built on first use."""
+        if self._packer is None:
+            from keras_nlp_clone.layers.multi_segment_packer import (
+                MultiSegmentPacker,
+            )
+
+            self._packer = MultiSegmentPacker(
+                start_value=self.tokenizer.start_token_id,
+                end_value=self.tokenizer.end_token_id,
+                pad_value=self.tokenizer.pad_token_id,
+                truncate=self.truncate,
+                sequence_length=self._sequence_length,
+            )
+        return self._packer
+
+    @property
+    def sequence_length(self):
+        """The packed sequence length; settable at any time."""
+        return self._sequence_length
+
+    @sequence_length.setter
+    def sequence_length(self, value):
+        self._sequence_length = int(value)
+        if self._packer is not None:
+            self._packer.sequence_length = int(value)
+
+    def _tokenize_and_pack(self, x):
+        """Returns `(token_ids, segment_ids, padding_mask)` for raw `x` (a
+        string tensor, or a tuple of them for several segments)."""
+        segments = x if isinstance(x, tuple) else (x,)
+        segments = tuple(self.tokenizer(segment) for segment in segments)
+        token_ids, segment_ids = self.packer(segments)
+        return token_ids, segment_ids, token_ids != self.tokenizer.pad_token_id
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"sequence_length": self.sequence_length, "truncate": self.truncate}
+        )
+        return config
