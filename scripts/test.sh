@@ -16,4 +16,9 @@ for backend in jax tensorflow torch; do
         status=1
     fi
 done
+echo "=== docs: strict MkDocs build (scripts/build_docs.sh) ==="
+if ! bash scripts/build_docs.sh; then
+    echo "=== docs build: FAILED ==="
+    status=1
+fi
 exit $status
