@@ -39,6 +39,22 @@ class Backbone(EarlyAttributeMixin, keras.Model):
         super().__init__(*args, dtype=dtype, **kwargs)
         self._mark_functional_initialized()
 
+    def __call__(self, inputs, *args, **kwargs):
+        # A dict with more keys than the backbone takes (the guide passes
+        # `mask_positions` along for a masked-LM head) would otherwise be
+        # matched to the inputs by position, feeding a wrong tensor in
+        # silently. Keep the backbone's own keys, by name.
+        if isinstance(inputs, dict) and isinstance(self._inputs_struct, dict):
+            missing = [k for k in self._inputs_struct if k not in inputs]
+            if missing:
+                raise ValueError(
+                    f"{type(self).__name__} takes the inputs "
+                    f"{sorted(self._inputs_struct)}; missing {missing}. "
+                    "Pass the dict a matching preprocessor produces."
+                )
+            inputs = {k: inputs[k] for k in self._inputs_struct}
+        return super().__call__(inputs, *args, **kwargs)
+
     @property
     def token_embedding(self):
         """The `keras.layers.Embedding` of token ids (a

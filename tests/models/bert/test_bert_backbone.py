@@ -51,6 +51,24 @@ class TestBertBackbone(TestCase):
         b = _np(tiny_backbone(as_bool)["sequence_output"])
         np.testing.assert_allclose(a, b, atol=1e-6)
 
+    def test_extra_input_keys_are_ignored_by_name(self, tiny_backbone, tiny_inputs):
+        # The guide feeds the backbone a dict that also holds
+        # `mask_positions`; it must not be matched to an input by position.
+        extra = dict(tiny_inputs, mask_positions=np.ones((2, 3), "int32"))
+        a = _np(tiny_backbone(tiny_inputs)["sequence_output"])
+        b = _np(tiny_backbone(extra)["sequence_output"])
+        np.testing.assert_allclose(a, b, atol=1e-6)
+        symbolic = {
+            k: keras.Input(shape=(None,), dtype="int32", name=k) for k in extra
+        }
+        outputs = tiny_backbone(symbolic)
+        assert tuple(outputs["sequence_output"].shape) == (None, None, 8)
+
+    def test_missing_input_key_raises(self, tiny_backbone, tiny_inputs):
+        partial = {k: v for k, v in tiny_inputs.items() if k != "segment_ids"}
+        with pytest.raises(ValueError, match=r"missing \['segment_ids'\]"):
+            tiny_backbone(partial)
+
     def test_config_round_trip(self, tiny_backbone, tiny_inputs):
         config = tiny_backbone.get_config()
         assert config["hidden_dim"] == 8 and config["num_layers"] == 2
