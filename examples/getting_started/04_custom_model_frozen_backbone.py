@@ -1,12 +1,12 @@
 """Workflow 4: a custom model on a frozen pretrained backbone.
 
 As in the guide: a `BertBackbone` from a preset with `trainable = False`,
-two new trainable `TransformerEncoder` layers on its `sequence_output`
-(given the `padding_mask`, which the guide leaves out, so padding is never
-attended to), and
+two new trainable `TransformerEncoder` layers on its `sequence_output`, and
 a `Dense` classifier on the hidden state at `backbone.cls_token_index`,
 compiled with `jit_compile=True` and trained on `tf.data` batches that the
-matching `BertPreprocessor` produced (mapped, cached, prefetched).
+matching `BertPreprocessor` produced (mapped, cached, prefetched). Unlike
+the guide, the new layers get the `padding_mask`, so they never attend to
+padding.
 
 On PyTorch, `jit_compile=True` means `torch.compile`, whose first steps
 take minutes on a CPU; pass `--no_jit` to skip it there.
