@@ -29,10 +29,12 @@ import sys
 import tempfile
 import time
 
+import example_utils
+
 PRESET = "all_minilm_l6_v2_en"
 # The learning rate `BertClassifier` compiles itself with.
 DEFAULT_LEARNING_RATE = 5e-5
-BACKENDS = ("jax", "tensorflow", "torch")
+BACKENDS = example_utils.BACKENDS
 FRESH_SENTENCES = [
     "An absolute delight from start to finish, with wonderful performances.",
     "I want those two hours of my life back. Dull, predictable and badly acted.",
@@ -95,21 +97,6 @@ def parse_args(argv=None):
     return args
 
 
-def _select_backend(backend):
-    if "keras" in sys.modules:
-        import keras
-
-        if keras.backend.backend() != backend:
-            raise RuntimeError(
-                f"Keras is already imported with the "
-                f"{keras.backend.backend()!r} backend, so --backend "
-                f"{backend} cannot take effect. Run the script in a fresh "
-                "process, or pass the backend Keras already uses."
-            )
-    os.environ["KERAS_BACKEND"] = backend
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
 def clean_review(text):
     """Replaces the `<br />` tags of IMDB reviews with spaces."""
     return text.replace("<br />", " ")
@@ -126,7 +113,7 @@ def _softmax(logits):
 def main(argv=None):
     """Runs the quickstart; returns a dict of the measured figures."""
     args = parse_args(argv)
-    _select_backend(args.backend)
+    example_utils.select_backend(args.backend)
 
     import keras
     import numpy as np

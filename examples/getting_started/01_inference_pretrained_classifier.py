@@ -108,13 +108,9 @@ def make_rotten_tomatoes_preset(args, preset_dir):
 def main(argv=None):
     """Runs the workflow; returns a dict of the measured figures."""
     args = parse_args(argv)
-    common.select_backend(args.backend)
-    import keras
-
+    timer = common.start(args)
     import keras_nlp_clone as keras_nlp
 
-    timer = common.Timer()
-    keras.utils.set_random_seed(args.seed)
     preset_dir = os.path.join(args.output_dir, PRESET_NAME)
     results = {}
     if args.retrain or not os.path.exists(os.path.join(preset_dir, "task.json")):

@@ -35,13 +35,9 @@ def parse_args(argv=None):
 def main(argv=None):
     """Runs the workflow; returns a dict of the measured figures."""
     args = parse_args(argv)
-    common.select_backend(args.backend)
-    import keras
-
+    timer = common.start(args)
     import keras_nlp_clone as keras_nlp
 
-    timer = common.Timer()
-    keras.utils.set_random_seed(args.seed)
     imdb_train, imdb_test = common.imdb_datasets(args)
 
     # A backbone preset: the task adds a new 2-class head. The guide keeps

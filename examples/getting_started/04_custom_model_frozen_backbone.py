@@ -69,14 +69,12 @@ def build_model(backbone, num_layers=2, num_heads=2, intermediate_dim=512):
 def main(argv=None):
     """Runs the workflow; returns a dict of the measured figures."""
     args = parse_args(argv)
-    common.select_backend(args.backend)
+    timer = common.start(args)
     import keras
     import tensorflow as tf
 
     import keras_nlp_clone as keras_nlp
 
-    timer = common.Timer()
-    keras.utils.set_random_seed(args.seed)
     imdb_train, imdb_test = common.imdb_datasets(args)
 
     preprocessor = keras_nlp.models.BertPreprocessor.from_preset(

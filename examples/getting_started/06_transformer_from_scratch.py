@@ -85,14 +85,12 @@ def build_model(vocabulary_size, sequence_length, embedding_dim, num_heads,
 def main(argv=None):
     """Runs the workflow; returns a dict of the measured figures."""
     args = parse_args(argv)
-    common.select_backend(args.backend)
+    timer = common.start(args)
     import keras
     import tensorflow as tf
 
     import keras_nlp_clone as keras_nlp
 
-    timer = common.Timer()
-    keras.utils.set_random_seed(args.seed)
     imdb_train, imdb_test = common.imdb_datasets(args)
 
     # === A vocabulary learned from the training text ===

