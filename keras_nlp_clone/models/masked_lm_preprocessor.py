@@ -43,7 +43,7 @@ class MaskedLMPreprocessor(SegmentPackingPreprocessor):
 
     Returns:
         A tuple `(x, y, sample_weight)`: `x` a dict of `"token_ids"`,
-        `"segment_ids"`, `"padding_mask"` (each `(batch, sequence_length)`)
+        `"segment_ids"` (for families that take them), `"padding_mask"` (each `(batch, sequence_length)`)
         and `"mask_positions"` (`(batch, mask_selection_length)`); `y` the
         original ids at the masked positions and `sample_weight` 1.0 for
         real selections, 0.0 for padding, both `(batch,
@@ -112,12 +112,8 @@ class MaskedLMPreprocessor(SegmentPackingPreprocessor):
             )
         token_ids, segment_ids, padding_mask = self._tokenize_and_pack(x)
         masked = self.masker(token_ids)
-        x = {
-            "token_ids": masked["token_ids"],
-            "segment_ids": segment_ids,
-            "padding_mask": padding_mask,
-            "mask_positions": masked["mask_positions"],
-        }
+        x = self._backbone_inputs(masked["token_ids"], segment_ids, padding_mask)
+        x["mask_positions"] = masked["mask_positions"]
         return keras.utils.pack_x_y_sample_weight(
             x, masked["mask_ids"], masked["mask_weights"]
         )

@@ -21,9 +21,20 @@ class SegmentPackingPreprocessor(Preprocessor):
             `"round_robin"`.
         **kwargs: passed to `keras.layers.Layer`.
 
+    Class attributes a family may override:
+        include_segment_ids: bool. Whether the outputs hold
+            `"segment_ids"` (BERT) or not (RoBERTa, DistilBERT, whose
+            backbones take no segment input). Defaults to `True`.
+        num_separators: int. How many end tokens separate two segments: 1
+            for BERT (`[CLS] a [SEP] b [SEP]`), 2 for RoBERTa
+            (`<s> a </s></s> b </s>`). Defaults to `1`.
+
     Raises:
         ValueError: for an unknown `truncate`.
     """
+
+    include_segment_ids = True
+    num_separators = 1
 
     def __init__(
         self, tokenizer, sequence_length=512, truncate="round_robin", **kwargs
@@ -50,6 +61,7 @@ class SegmentPackingPreprocessor(Preprocessor):
             self._packer = MultiSegmentPacker(
                 start_value=self.tokenizer.start_token_id,
                 end_value=self.tokenizer.end_token_id,
+                sep_value=[self.tokenizer.end_token_id] * self.num_separators,
                 pad_value=self.tokenizer.pad_token_id,
                 truncate=self.truncate,
                 sequence_length=self._sequence_length,
@@ -74,6 +86,15 @@ class SegmentPackingPreprocessor(Preprocessor):
         segments = tuple(self.tokenizer(segment) for segment in segments)
         token_ids, segment_ids = self.packer(segments)
         return token_ids, segment_ids, token_ids != self.tokenizer.pad_token_id
+
+    def _backbone_inputs(self, token_ids, segment_ids, padding_mask):
+        """The backbone's input dict, with `segment_ids` only when the
+        family's backbone takes them (`include_segment_ids`)."""
+        x = {"token_ids": token_ids}
+        if self.include_segment_ids:
+            x["segment_ids"] = segment_ids
+        x["padding_mask"] = padding_mask
+        return x
 
     def get_config(self):
         config = super().get_config()

@@ -36,8 +36,10 @@ class TextClassifierPreprocessor(SegmentPackingPreprocessor):
         sample_weight: optional sample weights, passed through unchanged.
 
     Returns:
-        `x` as a dict of `"token_ids"` (int32), `"segment_ids"` (int32) and
-        `"padding_mask"` (bool), each of shape `(batch, sequence_length)`;
+        `x` as a dict of `"token_ids"` (int32), `"segment_ids"` (int32;
+        only for families with segment embeddings, see
+        `include_segment_ids`) and `"padding_mask"` (bool), each of shape
+        `(batch, sequence_length)`;
         with `y` or `sample_weight`, the tuple `(x, y, sample_weight)`
         without the `None`s.
 
@@ -51,9 +53,5 @@ class TextClassifierPreprocessor(SegmentPackingPreprocessor):
     @preprocessing_function
     def call(self, x, y=None, sample_weight=None):
         token_ids, segment_ids, padding_mask = self._tokenize_and_pack(x)
-        x = {
-            "token_ids": token_ids,
-            "segment_ids": segment_ids,
-            "padding_mask": padding_mask,
-        }
+        x = self._backbone_inputs(token_ids, segment_ids, padding_mask)
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
