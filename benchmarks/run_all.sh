@@ -26,4 +26,5 @@ run python benchmarks/train_backend_benchmark.py
 if [ -f benchmarks/tokenization_benchmark.py ]; then
     run python benchmarks/tokenization_benchmark.py
 fi
+run python benchmarks/byte_pair_tokenization_benchmark.py
 exit $status

