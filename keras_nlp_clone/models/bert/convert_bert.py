@@ -10,6 +10,11 @@ and `BertForPreTraining`.
 import json
 import os
 
+from keras_nlp_clone.utils.hf_conversion import assign
+from keras_nlp_clone.utils.hf_conversion import bert_encoder_layer_names
+from keras_nlp_clone.utils.hf_conversion import copy_dense
+from keras_nlp_clone.utils.hf_conversion import copy_layer_norm
+from keras_nlp_clone.utils.hf_conversion import copy_transformer_encoder
 from keras_nlp_clone.utils.preset_utils import PresetError
 
 backbone_cls_name = "BertBackbone"
@@ -57,29 +62,6 @@ def _prefix(reader):
     )
 
 
-def _assign(variable, value, name):
-    if tuple(variable.shape) != tuple(value.shape):
-        raise PresetError(
-            f"Checkpoint tensor `{name}` has shape {tuple(value.shape)}, but "
-            f"`{variable.path}` has shape {tuple(variable.shape)}."
-        )
-    variable.assign(value)
-
-
-def _dense(dense, reader, name, kernel_shape=None):
-    kernel = reader.get(f"{name}.weight").T
-    if kernel_shape is not None:
-        kernel = kernel.reshape(kernel_shape)
-    _assign(dense.kernel, kernel, f"{name}.weight")
-    bias = reader.get(f"{name}.bias")
-    _assign(dense.bias, bias.reshape(dense.bias.shape), f"{name}.bias")
-
-
-def _layer_norm(layer_norm, reader, name):
-    _assign(layer_norm.gamma, reader.get(f"{name}.weight"), f"{name}.weight")
-    _assign(layer_norm.beta, reader.get(f"{name}.bias"), f"{name}.bias")
-
-
 def convert_weights(backbone, reader, hf_config):
     """Copies a Hugging Face BERT checkpoint into a `BertBackbone`.
 
@@ -89,61 +71,28 @@ def convert_weights(backbone, reader, hf_config):
         hf_config: the checkpoint's `config.json` as a dict.
     """
     p = _prefix(reader)
-    _assign(
+    assign(
         backbone.token_embedding.embeddings,
         reader.get(f"{p}embeddings.word_embeddings.weight"),
         "word_embeddings",
     )
-    _assign(
+    assign(
         backbone.position_embedding.position_embeddings,
         reader.get(f"{p}embeddings.position_embeddings.weight"),
         "position_embeddings",
     )
-    _assign(
+    assign(
         backbone.segment_embedding.embeddings,
         reader.get(f"{p}embeddings.token_type_embeddings.weight"),
         "token_type_embeddings",
     )
-    _layer_norm(backbone.embeddings_layer_norm, reader, f"{p}embeddings.LayerNorm")
-    hidden = backbone.hidden_dim
-    heads = backbone.num_heads
-    head_dim = hidden // heads
+    copy_layer_norm(backbone.embeddings_layer_norm, reader, f"{p}embeddings.LayerNorm")
     for i, layer in enumerate(backbone.transformer_layers):
-        name = f"{p}encoder.layer.{i}"
-        attention = layer._self_attention_layer
-        for ours, theirs in (
-            (attention._query_dense, "query"),
-            (attention._key_dense, "key"),
-            (attention._value_dense, "value"),
-        ):
-            _dense(
-                ours,
-                reader,
-                f"{name}.attention.self.{theirs}",
-                kernel_shape=(hidden, heads, head_dim),
-            )
-        _dense(
-            attention._output_dense,
-            reader,
-            f"{name}.attention.output.dense",
-            kernel_shape=(heads, head_dim, hidden),
-        )
-        _layer_norm(
-            layer._self_attention_layer_norm,
-            reader,
-            f"{name}.attention.output.LayerNorm",
-        )
-        _dense(
-            layer._feedforward_intermediate_dense,
-            reader,
-            f"{name}.intermediate.dense",
-        )
-        _dense(layer._feedforward_output_dense, reader, f"{name}.output.dense")
-        _layer_norm(
-            layer._feedforward_layer_norm, reader, f"{name}.output.LayerNorm"
+        copy_transformer_encoder(
+            layer, reader, bert_encoder_layer_names(f"{p}encoder.layer.{i}")
         )
     if reader.has(f"{p}pooler.dense.weight"):
-        _dense(backbone.pooled_dense, reader, f"{p}pooler.dense")
+        copy_dense(backbone.pooled_dense, reader, f"{p}pooler.dense")
 
 
 def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
@@ -190,14 +139,14 @@ def convert_head(task, reader, hf_config):
         "cls.predictions.transform.dense.weight"
     ):
         head = task.masked_lm_head
-        _dense(head._intermediate_dense, reader, "cls.predictions.transform.dense")
-        _layer_norm(
+        copy_dense(head._intermediate_dense, reader, "cls.predictions.transform.dense")
+        copy_layer_norm(
             head._intermediate_layer_norm,
             reader,
             "cls.predictions.transform.LayerNorm",
         )
-        _assign(head._output_bias, reader.get("cls.predictions.bias"), "bias")
+        assign(head._output_bias, reader.get("cls.predictions.bias"), "bias")
     elif isinstance(task, BertClassifier) and reader.has("classifier.weight"):
         kernel = reader.get("classifier.weight")
         if kernel.shape[0] == task.num_classes:
-            _dense(task.output_dense, reader, "classifier")
+            copy_dense(task.output_dense, reader, "classifier")

@@ -1,0 +1,174 @@
+"""Converts Hugging Face DistilBERT checkpoints (`model_type: "distilbert"`).
+
+A table from Hugging Face tensor names to our variables, plus the reshapes of
+attention projections into Keras `MultiHeadAttention`'s per-head kernels.
+Accepts `DistilBertModel` checkpoints (tensor names without prefix) and the
+`distilbert.`-prefixed names of `DistilBertForMaskedLM` and
+`DistilBertForSequenceClassification`, whose heads `convert_head` copies.
+The tokenizer is BERT's WordPiece, read from `vocab.txt` and
+`tokenizer_config.json` as for BERT checkpoints.
+"""
+
+import numpy as np
+
+from keras_nlp_clone.models.bert import convert_bert
+from keras_nlp_clone.utils.hf_conversion import assign
+from keras_nlp_clone.utils.hf_conversion import copy_dense
+from keras_nlp_clone.utils.hf_conversion import copy_layer_norm
+from keras_nlp_clone.utils.hf_conversion import copy_transformer_encoder
+from keras_nlp_clone.utils.preset_utils import PresetError
+
+backbone_cls_name = "DistilBertBackbone"
+
+
+def convert_backbone_config(hf_config):
+    """Maps a Hugging Face `DistilBertConfig` dict to `DistilBertBackbone`
+    arguments.
+
+    Sinusoidal position embeddings (`sinusoidal_pos_embds`) need no special
+    case: Hugging Face stores their fixed table as
+    `embeddings.position_embeddings.weight`, which loads into the learned
+    table.
+
+    Raises:
+        PresetError: for an activation other than the exact `gelu`.
+    """
+    activation = hf_config.get("activation", "gelu")
+    if activation != "gelu":
+        raise PresetError(
+            f"Hugging Face DistilBERT checkpoint uses activation={activation!r}; "
+            "DistilBertBackbone implements the exact `gelu` only."
+        )
+    return {
+        "vocabulary_size": hf_config["vocab_size"],
+        "num_layers": hf_config["n_layers"],
+        "num_heads": hf_config["n_heads"],
+        "hidden_dim": hf_config["dim"],
+        "intermediate_dim": hf_config["hidden_dim"],
+        "dropout": hf_config.get("dropout", 0.1),
+        "max_sequence_length": hf_config.get("max_position_embeddings", 512),
+    }
+
+
+def _prefix(reader):
+    keys = reader.keys()
+    if "embeddings.word_embeddings.weight" in keys:
+        return ""
+    if "distilbert.embeddings.word_embeddings.weight" in keys:
+        return "distilbert."
+    raise PresetError(
+        f"`{reader.preset_dir}` does not look like a DistilBERT checkpoint: "
+        "no `embeddings.word_embeddings.weight` or "
+        "`distilbert.embeddings.word_embeddings.weight` tensor."
+    )
+
+
+def convert_weights(backbone, reader, hf_config):
+    """Copies a Hugging Face DistilBERT checkpoint into a
+    `DistilBertBackbone`.
+
+    Args:
+        backbone: a built `DistilBertBackbone` of the converted config.
+        reader: a `preset_utils.SafetensorsReader` on the checkpoint.
+        hf_config: the checkpoint's `config.json` as a dict.
+
+    Raises:
+        PresetError: a tensor's shape differs from our variable's.
+        KeyError: a tensor is missing from the checkpoint.
+    """
+    p = _prefix(reader)
+    assign(
+        backbone.embeddings.token_embedding.embeddings,
+        reader.get(f"{p}embeddings.word_embeddings.weight"),
+        "word_embeddings",
+    )
+    assign(
+        backbone.embeddings.position_embedding.position_embeddings,
+        reader.get(f"{p}embeddings.position_embeddings.weight"),
+        "position_embeddings",
+    )
+    copy_layer_norm(backbone.embeddings_layer_norm, reader, f"{p}embeddings.LayerNorm")
+    for i, layer in enumerate(backbone.transformer_layers):
+        name = f"{p}transformer.layer.{i}"
+        copy_transformer_encoder(
+            layer,
+            reader,
+            {
+                "query": f"{name}.attention.q_lin",
+                "key": f"{name}.attention.k_lin",
+                "value": f"{name}.attention.v_lin",
+                "attention_output": f"{name}.attention.out_lin",
+                "attention_layer_norm": f"{name}.sa_layer_norm",
+                "intermediate": f"{name}.ffn.lin1",
+                "output": f"{name}.ffn.lin2",
+                "output_layer_norm": f"{name}.output_layer_norm",
+            },
+        )
+
+
+def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
+    """Builds a `DistilBertTokenizer` (`cls`) from `vocab.txt` and
+    `tokenizer_config.json` (`do_lower_case`, default `True` as in
+    Hugging Face, and `strip_accents`), as for BERT checkpoints.
+
+    Raises:
+        FileNotFoundError: no `vocab.txt` in the checkpoint directory.
+    """
+    return convert_bert.convert_tokenizer(cls, preset_dir, hf_config, **kwargs)
+
+
+def convert_head(task, reader, hf_config):
+    """Copies a checkpoint's task head into `task`, when both have one.
+
+    - `DistilBertMaskedLM` from `DistilBertForMaskedLM`: `vocab_transform`,
+      `vocab_layer_norm` and `vocab_projector.bias` (the projection matrix
+      is tied to the word embeddings, as in our `MaskedLMHead`).
+    - `DistilBertClassifier` from `DistilBertForSequenceClassification`:
+      `pre_classifier` into `pooled_dense` when the widths match, and
+      `classifier` into the output layer when, in addition, the number of
+      labels equals `num_classes`.
+    Other combinations leave the (new) head randomly initialised.
+
+    Raises:
+        PresetError: the checkpoint's `vocab_projector.weight` is not tied
+            to the word embeddings (a head `MaskedLMHead` cannot hold).
+    """
+    from keras_nlp_clone.models.distil_bert.distil_bert_classifier import (
+        DistilBertClassifier,
+    )
+    from keras_nlp_clone.models.distil_bert.distil_bert_masked_lm import (
+        DistilBertMaskedLM,
+    )
+
+    if isinstance(task, DistilBertMaskedLM) and reader.has("vocab_transform.weight"):
+        if reader.has("vocab_projector.weight"):
+            projector = reader.get("vocab_projector.weight")
+            embeddings = reader.get(
+                f"{_prefix(reader)}embeddings.word_embeddings.weight"
+            )
+            if projector.shape != embeddings.shape or not np.array_equal(
+                projector, embeddings
+            ):
+                raise PresetError(
+                    f"The DistilBERT masked LM checkpoint at "
+                    f"`{reader.preset_dir}` has a `vocab_projector.weight` "
+                    "that differs from its word embeddings "
+                    "(`tie_word_embeddings=False`); DistilBertMaskedLM ties "
+                    "them. Load it with `DistilBertBackbone.from_preset` and "
+                    "train a new head."
+                )
+        head = task.masked_lm_head
+        copy_dense(head._intermediate_dense, reader, "vocab_transform")
+        copy_layer_norm(head._intermediate_layer_norm, reader, "vocab_layer_norm")
+        assign(
+            head._output_bias,
+            reader.get("vocab_projector.bias"),
+            "vocab_projector.bias",
+        )
+    elif isinstance(task, DistilBertClassifier) and reader.has("pre_classifier.weight"):
+        pre_classifier = reader.get("pre_classifier.weight")
+        if pre_classifier.shape[0] != task.hidden_dim:
+            return
+        copy_dense(task.pooled_dense, reader, "pre_classifier")
+        if reader.get("classifier.weight").shape[0] == task.num_classes:
+            copy_dense(task.output_dense, reader, "classifier")

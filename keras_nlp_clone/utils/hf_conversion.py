@@ -1,0 +1,112 @@
+"""Helpers shared by the Hugging Face checkpoint converters.
+
+Each family's converter (`models/<family>/convert_<family>.py`) is a table
+from Hugging Face tensor names to our variables; these functions do the
+copying, with a shape check on every tensor, so that a new family's
+converter holds only its names.
+
+Hugging Face stores a linear layer's weight as `(out, in)`; Keras `Dense`
+and `EinsumDense` kernels are `(in, ...)`, so weights are transposed, then
+reshaped to the kernel's shape (for attention projections, Keras
+`MultiHeadAttention` keeps per-head kernels `(hidden, heads, head_dim)` and
+`(heads, head_dim, hidden)`; the row-major reshape of the transposed matrix
+is exactly that split, since Hugging Face orders the output features head
+by head).
+"""
+
+import numpy as np
+
+from keras_nlp_clone.utils.preset_utils import PresetError
+
+
+def assign(variable, value, name):
+    """Assigns `value` to `variable` after checking the shapes agree.
+
+    Args:
+        variable: a `keras.Variable`.
+        value: a NumPy array.
+        name: str, the checkpoint tensor's name (for the error message).
+
+    Raises:
+        PresetError: the shapes differ.
+    """
+    if tuple(variable.shape) != tuple(value.shape):
+        raise PresetError(
+            f"Checkpoint tensor `{name}` has shape {tuple(value.shape)}, but "
+            f"`{variable.path}` has shape {tuple(variable.shape)}."
+        )
+    variable.assign(value)
+
+
+def copy_dense(dense, reader, name):
+    """Copies `<name>.weight` (transposed) and `<name>.bias` into a dense
+    layer, reshaped to its kernel and bias shapes.
+
+    Args:
+        dense: a built `keras.layers.Dense` or `EinsumDense`.
+        reader: a `preset_utils.SafetensorsReader`.
+        name: str, the tensor name prefix, e.g. `"encoder.layer.0.output.dense"`.
+
+    Raises:
+        PresetError: the sizes differ.
+    """
+    kernel = reader.get(f"{name}.weight").T
+    bias = reader.get(f"{name}.bias")
+    for value, variable, suffix in (
+        (kernel, dense.kernel, "weight"),
+        (bias, dense.bias, "bias"),
+    ):
+        if value.size != int(np.prod(variable.shape)):
+            raise PresetError(
+                f"Checkpoint tensor `{name}.{suffix}` has shape "
+                f"{tuple(value.shape)}, which does not fit `{variable.path}` "
+                f"of shape {tuple(variable.shape)}."
+            )
+    assign(dense.kernel, kernel.reshape(dense.kernel.shape), f"{name}.weight")
+    assign(dense.bias, bias.reshape(dense.bias.shape), f"{name}.bias")
+
+
+def copy_layer_norm(layer_norm, reader, name):
+    """Copies `<name>.weight` and `<name>.bias` into a `LayerNormalization`."""
+    assign(layer_norm.gamma, reader.get(f"{name}.weight"), f"{name}.weight")
+    assign(layer_norm.beta, reader.get(f"{name}.bias"), f"{name}.bias")
+
+
+def copy_transformer_encoder(layer, reader, names):
+    """Copies one post-norm encoder block into a `TransformerEncoder`.
+
+    Args:
+        layer: a built `keras_nlp_clone.layers.TransformerEncoder`.
+        reader: a `preset_utils.SafetensorsReader`.
+        names: dict of Hugging Face tensor name prefixes with the keys
+            `query`, `key`, `value`, `attention_output`,
+            `attention_layer_norm`, `intermediate`, `output`,
+            `output_layer_norm` (see `bert_encoder_layer_names`).
+    """
+    attention = layer._self_attention_layer
+    copy_dense(attention._query_dense, reader, names["query"])
+    copy_dense(attention._key_dense, reader, names["key"])
+    copy_dense(attention._value_dense, reader, names["value"])
+    copy_dense(attention._output_dense, reader, names["attention_output"])
+    copy_layer_norm(
+        layer._self_attention_layer_norm, reader, names["attention_layer_norm"]
+    )
+    copy_dense(layer._feedforward_intermediate_dense, reader, names["intermediate"])
+    copy_dense(layer._feedforward_output_dense, reader, names["output"])
+    copy_layer_norm(layer._feedforward_layer_norm, reader, names["output_layer_norm"])
+
+
+def bert_encoder_layer_names(prefix):
+    """The tensor names of a BERT-style encoder block (`BertLayer`, also
+    used by RoBERTa and XLM-RoBERTa) under `prefix`, e.g.
+    `"bert.encoder.layer.3"`, for `copy_transformer_encoder`."""
+    return {
+        "query": f"{prefix}.attention.self.query",
+        "key": f"{prefix}.attention.self.key",
+        "value": f"{prefix}.attention.self.value",
+        "attention_output": f"{prefix}.attention.output.dense",
+        "attention_layer_norm": f"{prefix}.attention.output.LayerNorm",
+        "intermediate": f"{prefix}.intermediate.dense",
+        "output": f"{prefix}.output.dense",
+        "output_layer_norm": f"{prefix}.output.LayerNorm",
+    }
