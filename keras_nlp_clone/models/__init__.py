@@ -13,12 +13,40 @@ from keras_nlp_clone.models.bert import BertPreprocessor
 from keras_nlp_clone.models.bert import BertTextClassifier
 from keras_nlp_clone.models.bert import BertTextClassifierPreprocessor
 from keras_nlp_clone.models.bert import BertTokenizer
+from keras_nlp_clone.models.distil_bert import DistilBertBackbone
+from keras_nlp_clone.models.distil_bert import DistilBertClassifier
+from keras_nlp_clone.models.distil_bert import DistilBertMaskedLM
+from keras_nlp_clone.models.distil_bert import DistilBertMaskedLMPreprocessor
+from keras_nlp_clone.models.distil_bert import DistilBertPreprocessor
+from keras_nlp_clone.models.distil_bert import DistilBertTextClassifier
+from keras_nlp_clone.models.distil_bert import (
+    DistilBertTextClassifierPreprocessor,
+)
+from keras_nlp_clone.models.distil_bert import DistilBertTokenizer
 from keras_nlp_clone.models.masked_lm import MaskedLM
 from keras_nlp_clone.models.masked_lm_preprocessor import MaskedLMPreprocessor
 from keras_nlp_clone.models.preprocessor import Preprocessor
+from keras_nlp_clone.models.roberta import RobertaBackbone
+from keras_nlp_clone.models.roberta import RobertaClassifier
+from keras_nlp_clone.models.roberta import RobertaMaskedLM
+from keras_nlp_clone.models.roberta import RobertaMaskedLMPreprocessor
+from keras_nlp_clone.models.roberta import RobertaPreprocessor
+from keras_nlp_clone.models.roberta import RobertaTextClassifier
+from keras_nlp_clone.models.roberta import RobertaTextClassifierPreprocessor
+from keras_nlp_clone.models.roberta import RobertaTokenizer
 from keras_nlp_clone.models.task import Task
 from keras_nlp_clone.models.text_classifier import TextClassifier
 from keras_nlp_clone.models.text_classifier_preprocessor import (
     TextClassifierPreprocessor,
 )
+from keras_nlp_clone.models.xlm_roberta import XLMRobertaBackbone
+from keras_nlp_clone.models.xlm_roberta import XLMRobertaClassifier
+from keras_nlp_clone.models.xlm_roberta import XLMRobertaMaskedLM
+from keras_nlp_clone.models.xlm_roberta import XLMRobertaMaskedLMPreprocessor
+from keras_nlp_clone.models.xlm_roberta import XLMRobertaPreprocessor
+from keras_nlp_clone.models.xlm_roberta import XLMRobertaTextClassifier
+from keras_nlp_clone.models.xlm_roberta import (
+    XLMRobertaTextClassifierPreprocessor,
+)
+from keras_nlp_clone.models.xlm_roberta import XLMRobertaTokenizer
 from keras_nlp_clone.tokenizers.tokenizer import Tokenizer
