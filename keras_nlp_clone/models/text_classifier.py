@@ -10,8 +10,10 @@ from keras_nlp_clone.models.task import Task
 class TextClassifier(Task):
     """Base class for text classifiers: strings in, class scores out.
 
-    A family's classifier (e.g. `BertClassifier`) puts a dense head on its
-    backbone's pooled output. `TextClassifier.from_preset(...)` builds the
+    A family's classifier puts a classification head on its backbone's
+    features: on BERT's pooled output (`BertClassifier`), or on the hidden
+    state of the first token (`RobertaClassifier`, `DistilBertClassifier`,
+    whose backbones have no pooler). `TextClassifier.from_preset(...)` builds the
     family's classifier for a preset.
 
     The default compile uses Adam (learning rate 5e-5), sparse categorical
