@@ -18,12 +18,13 @@ import regex
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.tokenizers.tokenizer import Tokenizer
+from keras_nlp_clone.tokenizers.tokenizer import check_output_dtype
+from keras_nlp_clone.tokenizers.tokenizer import check_sequence_length
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.tensor_utils import (
     convert_preprocessing_outputs,
     in_no_convert_scope,
     in_tf_graph,
-    is_int_dtype,
     is_string_dtype,
 )
 
@@ -498,26 +499,9 @@ class BytePairTokenizer(Tokenizer):
         dtype="int32",
         **kwargs,
     ):
-        dtype_name = _dtype_name(dtype)
-        try:
-            valid = is_int_dtype(dtype_name) or is_string_dtype(dtype_name)
-        except (ValueError, TypeError):
-            valid = False
-        if not valid:
-            raise ValueError(
-                "`dtype` must be an integer type (for token ids) or "
-                f'"string" (for token strings). Received: dtype={dtype!r}'
-            )
+        check_output_dtype(dtype, owner=self.__class__.__name__)
         super().__init__(dtype=dtype, **kwargs)
-        if sequence_length is not None and (
-            isinstance(sequence_length, bool)
-            or not isinstance(sequence_length, (int, np.integer))
-            or sequence_length <= 0
-        ):
-            raise ValueError(
-                "`sequence_length` must be a positive int or `None`. "
-                f"Received: sequence_length={sequence_length!r}"
-            )
+        check_sequence_length(sequence_length)
         if not isinstance(add_prefix_space, (bool, np.bool_)):
             raise ValueError(
                 "`add_prefix_space` must be a bool. Received: "
@@ -537,7 +521,7 @@ class BytePairTokenizer(Tokenizer):
         )
         self.add_prefix_space = bool(add_prefix_space)
         self.unsplittable_tokens = unsplittable_tokens
-        self._output_string = is_string_dtype(dtype_name)
+        self._output_string = is_string_dtype(_dtype_name(dtype))
         self.file_assets = [VOCAB_FILENAME, MERGES_FILENAME]
         self.set_vocabulary_and_merges(vocabulary, merges)
 

@@ -5,15 +5,15 @@ import numpy as np
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.tokenizers.sentence_piece_tokenizer import to_id_tensor
 from keras_nlp_clone.tokenizers.tokenizer import Tokenizer
+from keras_nlp_clone.tokenizers.tokenizer import check_output_dtype
+from keras_nlp_clone.tokenizers.tokenizer import check_sequence_length
 from keras_nlp_clone.tokenizers.word_piece_tokenizer import _check_ids_eagerly
-from keras_nlp_clone.tokenizers.word_piece_tokenizer import _dtype_name
 from keras_nlp_clone.tokenizers.word_piece_tokenizer import _to_string_tensor
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.lazy_module import tf_text
 from keras_nlp_clone.utils.tensor_utils import convert_preprocessing_outputs
 from keras_nlp_clone.utils.tensor_utils import in_no_convert_scope
 from keras_nlp_clone.utils.tensor_utils import in_tf_graph
-from keras_nlp_clone.utils.tensor_utils import is_int_dtype
 
 NORMALIZATION_FORMS = (None, "NFC", "NFKC", "NFD", "NFKD")
 ERRORS = ("strict", "replace", "ignore")
@@ -35,24 +35,8 @@ def check_character_tokenizer_args(
     Raises:
         ValueError: naming the first invalid argument.
     """
-    try:
-        valid = is_int_dtype(_dtype_name(dtype))
-    except (ValueError, TypeError):
-        valid = False
-    if not valid:
-        raise ValueError(
-            f"`dtype` of {cls_name} must be an integer type, e.g. "
-            f'"int32". Received: dtype={dtype!r}'
-        )
-    if sequence_length is not None and (
-        isinstance(sequence_length, bool)
-        or not isinstance(sequence_length, (int, np.integer))
-        or sequence_length <= 0
-    ):
-        raise ValueError(
-            "`sequence_length` must be a positive int or `None`. Received: "
-            f"sequence_length={sequence_length!r}"
-        )
+    check_output_dtype(dtype, allow_string=False, owner=cls_name)
+    check_sequence_length(sequence_length)
     if normalization_form not in NORMALIZATION_FORMS:
         raise ValueError(
             f"`normalization_form` must be one of {list(NORMALIZATION_FORMS)}."

@@ -9,6 +9,8 @@ import numpy as np
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.tokenizers.tokenizer import Tokenizer
+from keras_nlp_clone.tokenizers.tokenizer import check_output_dtype
+from keras_nlp_clone.tokenizers.tokenizer import check_sequence_length
 from keras_nlp_clone.tokenizers.word_piece_tokenizer import _check_ids_eagerly
 from keras_nlp_clone.tokenizers.word_piece_tokenizer import _dtype_name
 from keras_nlp_clone.tokenizers.word_piece_tokenizer import _to_id_tensor
@@ -18,7 +20,6 @@ from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.tensor_utils import convert_preprocessing_outputs
 from keras_nlp_clone.utils.tensor_utils import in_no_convert_scope
 from keras_nlp_clone.utils.tensor_utils import in_tf_graph
-from keras_nlp_clone.utils.tensor_utils import is_int_dtype
 from keras_nlp_clone.utils.tensor_utils import is_string_dtype
 
 VOCAB_FILENAME = "vocabulary.spm"
@@ -287,32 +288,15 @@ class SentencePieceTokenizer(Tokenizer):
         add_eos=False,
         **kwargs,
     ):
-        dtype_name = _dtype_name(dtype)
-        try:
-            valid = is_int_dtype(dtype_name) or is_string_dtype(dtype_name)
-        except (ValueError, TypeError):
-            valid = False
-        if not valid:
-            raise ValueError(
-                "`dtype` must be an integer type (for token ids) or "
-                f'"string" (for pieces). Received: dtype={dtype!r}'
-            )
+        check_output_dtype(dtype, owner=self.__class__.__name__)
         super().__init__(dtype=dtype, **kwargs)
-        if sequence_length is not None and (
-            isinstance(sequence_length, bool)
-            or not isinstance(sequence_length, (int, np.integer))
-            or sequence_length <= 0
-        ):
-            raise ValueError(
-                "`sequence_length` must be a positive int or `None`. "
-                f"Received: sequence_length={sequence_length!r}"
-            )
+        check_sequence_length(sequence_length)
         self.sequence_length = (
             None if sequence_length is None else int(sequence_length)
         )
         self.add_bos = bool(add_bos)
         self.add_eos = bool(add_eos)
-        self._output_string = is_string_dtype(dtype_name)
+        self._output_string = is_string_dtype(_dtype_name(dtype))
         self.proto = None
         self.set_proto(proto)
         self.file_assets = [VOCAB_FILENAME]

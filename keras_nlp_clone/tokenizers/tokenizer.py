@@ -2,9 +2,55 @@
 
 import os
 
+import numpy as np
+
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.preprocessing_layer import PreprocessingLayer
 from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.utils.tensor_utils import is_int_dtype
+from keras_nlp_clone.utils.tensor_utils import is_string_dtype
+
+
+def check_output_dtype(dtype, allow_string=True, owner="The tokenizer"):
+    """Checks a tokenizer's output `dtype`: an integer type for token ids
+    or, when `allow_string`, `"string"` for token strings.
+
+    Raises:
+        ValueError: any other dtype, with the accepted ones.
+    """
+    dtype_name = str(getattr(dtype, "name", dtype))
+    try:
+        valid = is_int_dtype(dtype_name) or (
+            allow_string and is_string_dtype(dtype_name)
+        )
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        accepted = (
+            'an integer type (for token ids) or "string" (for token strings)'
+            if allow_string
+            else 'an integer type, e.g. "int32"'
+        )
+        raise ValueError(
+            f"`dtype` must be {accepted} in {owner}. Received: dtype={dtype!r}"
+        )
+
+
+def check_sequence_length(sequence_length):
+    """Checks `sequence_length`: a positive int or `None`.
+
+    Raises:
+        ValueError: anything else (bools, floats, zero, negatives).
+    """
+    if sequence_length is not None and (
+        isinstance(sequence_length, bool)
+        or not isinstance(sequence_length, (int, np.integer))
+        or sequence_length <= 0
+    ):
+        raise ValueError(
+            "`sequence_length` must be a positive int or `None`. "
+            f"Received: sequence_length={sequence_length!r}"
+        )
 
 
 @keras_nlp_clone_export

@@ -9,12 +9,13 @@ import numpy as np
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.tokenizers.tokenizer import Tokenizer
+from keras_nlp_clone.tokenizers.tokenizer import check_output_dtype
+from keras_nlp_clone.tokenizers.tokenizer import check_sequence_length
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.lazy_module import tf_text
 from keras_nlp_clone.utils.tensor_utils import convert_preprocessing_outputs
 from keras_nlp_clone.utils.tensor_utils import in_no_convert_scope
 from keras_nlp_clone.utils.tensor_utils import in_tf_graph
-from keras_nlp_clone.utils.tensor_utils import is_int_dtype
 from keras_nlp_clone.utils.tensor_utils import is_string_dtype
 from keras_nlp_clone.utils.tensor_utils import ragged_to_list
 
@@ -279,26 +280,9 @@ class WordPieceTokenizer(Tokenizer):
         dtype="int32",
         **kwargs,
     ):
-        dtype_name = _dtype_name(dtype)
-        try:
-            valid = is_int_dtype(dtype_name) or is_string_dtype(dtype_name)
-        except (ValueError, TypeError):
-            valid = False
-        if not valid:
-            raise ValueError(
-                "`dtype` must be an integer type (for token ids) or "
-                f'"string" (for token strings). Received: dtype={dtype!r}'
-            )
+        check_output_dtype(dtype, owner=self.__class__.__name__)
         super().__init__(dtype=dtype, **kwargs)
-        if sequence_length is not None and (
-            isinstance(sequence_length, bool)
-            or not isinstance(sequence_length, (int, np.integer))
-            or sequence_length <= 0
-        ):
-            raise ValueError(
-                "`sequence_length` must be a positive int or `None`. "
-                f"Received: sequence_length={sequence_length!r}"
-            )
+        check_sequence_length(sequence_length)
         if not isinstance(oov_token, str) or not oov_token:
             raise ValueError(
                 "`oov_token` must be a non-empty string that is in the "
@@ -330,7 +314,7 @@ class WordPieceTokenizer(Tokenizer):
         self.oov_token = oov_token
         self._init_special_tokens = special_tokens
         self.special_tokens_in_strings = special_tokens_in_strings
-        self._output_string = is_string_dtype(dtype_name)
+        self._output_string = is_string_dtype(_dtype_name(dtype))
         self.set_vocabulary(vocabulary)
 
     # === Vocabulary ===
