@@ -7,13 +7,17 @@ from keras_nlp_clone.api_export import get_registered_class
 from tests.test_case import TestCase
 
 PUBLIC = [
+    "CachedMultiHeadAttention",
     "MaskedLMHead",
     "MaskedLMMaskGenerator",
     "MultiSegmentPacker",
     "PositionEmbedding",
     "ReversibleEmbedding",
+    "RotaryEmbedding",
+    "SinePositionEncoding",
     "StartEndPacker",
     "TokenAndPositionEmbedding",
+    "TransformerDecoder",
     "TransformerEncoder",
 ]
 
