@@ -1,0 +1,51 @@
+import os
+import subprocess
+import sys
+
+import keras_nlp_clone
+import keras_nlp_clone.samplers as samplers
+from keras_nlp_clone.api_export import get_registered_class
+from tests.test_case import TestCase
+
+PUBLIC = [
+    "BeamSampler",
+    "ContrastiveSampler",
+    "GreedySampler",
+    "RandomSampler",
+    "Sampler",
+    "TopKSampler",
+    "TopPSampler",
+    "deserialize",
+    "get",
+    "serialize",
+]
+
+
+class TestSamplersApi(TestCase):
+    def test_exports(self):
+        assert keras_nlp_clone.samplers is samplers
+        assert sorted(samplers.__all__) == PUBLIC
+        for name in PUBLIC:
+            obj = getattr(samplers, name)
+            assert obj.__doc__ and "Examples:" in obj.__doc__
+            if isinstance(obj, type):
+                assert get_registered_class(name) is obj
+                assert issubclass(obj, samplers.Sampler)
+
+    def test_import_does_not_import_tensorflow_under_jax(self):
+        root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+        code = (
+            "import sys; import keras_nlp_clone.samplers as s; "
+            "import numpy as np; "
+            "s.get('greedy')(lambda p, c, i: (np.ones((1, 4), 'float32'), "
+            "None, c), np.zeros((1, 3), 'int32')); "
+            "assert 'tensorflow' not in sys.modules, 'tensorflow imported'"
+        )
+        env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": root}
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
