@@ -23,6 +23,9 @@ from keras_nlp_clone.models.distil_bert import (
     DistilBertTextClassifierPreprocessor,
 )
 from keras_nlp_clone.models.distil_bert import DistilBertTokenizer
+from keras_nlp_clone.models.gpt2 import GPT2Backbone
+from keras_nlp_clone.models.gpt2 import GPT2Preprocessor
+from keras_nlp_clone.models.gpt2 import GPT2Tokenizer
 from keras_nlp_clone.models.masked_lm import MaskedLM
 from keras_nlp_clone.models.masked_lm_preprocessor import MaskedLMPreprocessor
 from keras_nlp_clone.models.preprocessor import Preprocessor

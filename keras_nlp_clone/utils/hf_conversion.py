@@ -66,6 +66,35 @@ def copy_dense(dense, reader, name):
     assign(dense.bias, bias.reshape(dense.bias.shape), f"{name}.bias")
 
 
+def assign_in_out_dense(dense, kernel, bias, name):
+    """Assigns an `(in, out)` weight matrix (no transpose, as GPT-2's
+    `Conv1D` stores it) and its bias to a dense layer, reshaped to its
+    kernel and bias shapes.
+
+    Args:
+        dense: a built `keras.layers.Dense` or `EinsumDense`.
+        kernel: NumPy array `(in, out)`, e.g. one third of a fused
+            query/key/value `c_attn.weight`.
+        bias: NumPy array `(out,)`.
+        name: str, the checkpoint tensor name prefix (for error messages).
+
+    Raises:
+        PresetError: the sizes differ.
+    """
+    for value, variable, suffix in (
+        (kernel, dense.kernel, "weight"),
+        (bias, dense.bias, "bias"),
+    ):
+        if value.size != int(np.prod(variable.shape)):
+            raise PresetError(
+                f"Checkpoint tensor `{name}.{suffix}` (or its part) has shape "
+                f"{tuple(value.shape)}, which does not fit `{variable.path}` "
+                f"of shape {tuple(variable.shape)}."
+            )
+    assign(dense.kernel, kernel.reshape(dense.kernel.shape), f"{name}.weight")
+    assign(dense.bias, bias.reshape(dense.bias.shape), f"{name}.bias")
+
+
 def copy_layer_norm(layer_norm, reader, name):
     """Copies `<name>.weight` and `<name>.bias` into a `LayerNormalization`."""
     assign(layer_norm.gamma, reader.get(f"{name}.weight"), f"{name}.weight")

@@ -41,6 +41,24 @@ def gelu_exact(x):
     return keras.activations.gelu(x, approximate=False)
 
 
+@keras_nlp_clone_export
+def gelu_approximate(x):
+    """GELU with the tanh approximation, as GPT-2 and Hugging Face's
+    `"gelu_new"`.
+
+    Args:
+        x: a float tensor of any shape.
+
+    Returns:
+        `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))`, same
+        shape and dtype.
+
+    References:
+        - [Hendrycks and Gimpel, 2016](https://arxiv.org/abs/1606.08415)
+    """
+    return keras.activations.gelu(x, approximate=True)
+
+
 class EarlyAttributeMixin:
     """Allows assigning attributes before a functional model's constructor.
 

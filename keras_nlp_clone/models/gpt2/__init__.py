@@ -1,0 +1,11 @@
+"""GPT-2: tokenizer, preprocessor and backbone (no causal LM yet)."""
+
+from keras_nlp_clone.models.gpt2 import convert_gpt2
+from keras_nlp_clone.models.gpt2.gpt2_backbone import GPT2Backbone
+from keras_nlp_clone.models.gpt2.gpt2_preprocessor import GPT2Preprocessor
+from keras_nlp_clone.models.gpt2.gpt2_presets import backbone_presets
+from keras_nlp_clone.models.gpt2.gpt2_tokenizer import GPT2Tokenizer
+from keras_nlp_clone.utils import preset_utils
+
+preset_utils.register_presets(backbone_presets, "GPT2Backbone")
+preset_utils.register_hf_converter("gpt2", convert_gpt2)
