@@ -8,9 +8,10 @@ from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.cached_multi_head_attention import (
     CachedMultiHeadAttention,
 )
-from keras_nlp_clone.layers.transformer_encoder import get_keras_mask
-from keras_nlp_clone.layers.transformer_encoder import set_keras_mask
-from keras_nlp_clone.utils.keras_utils import clone_initializer
+from keras_nlp_clone.layers.transformer_layer_utils import check_block_arguments
+from keras_nlp_clone.layers.transformer_layer_utils import dense_kwargs
+from keras_nlp_clone.layers.transformer_layer_utils import get_keras_mask
+from keras_nlp_clone.layers.transformer_layer_utils import set_keras_mask
 
 
 def compute_causal_mask(batch_size, query_length, key_length, start_index=0):
@@ -221,24 +222,7 @@ class TransformerDecoder(keras.layers.Layer):
         normalize_first=False,
         **kwargs,
     ):
-        for name, value in (
-            ("intermediate_dim", intermediate_dim),
-            ("num_heads", num_heads),
-        ):
-            if (
-                not isinstance(value, int)
-                or isinstance(value, bool)
-                or value <= 0
-            ):
-                raise ValueError(
-                    f"`{name}` must be a positive integer. Received: "
-                    f"{name}={value!r}."
-                )
-        if not 0 <= dropout < 1:
-            raise ValueError(
-                "`dropout` must be a rate in [0, 1). Received: "
-                f"dropout={dropout!r}."
-            )
+        check_block_arguments(intermediate_dim, num_heads, dropout)
         super().__init__(**kwargs)
         self.intermediate_dim = intermediate_dim
         self.num_heads = num_heads
@@ -252,11 +236,7 @@ class TransformerDecoder(keras.layers.Layer):
         self._cross_attention_layer = None
 
     def _dense_kwargs(self):
-        return {
-            "kernel_initializer": clone_initializer(self.kernel_initializer),
-            "bias_initializer": clone_initializer(self.bias_initializer),
-            "dtype": self.dtype_policy,
-        }
+        return dense_kwargs(self)
 
     def _layer_norm(self, name, shape):
         layer = keras.layers.LayerNormalization(

@@ -1,58 +1,15 @@
 """The Transformer encoder block: self-attention then a feedforward network."""
 
 import keras
-from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
-from keras_nlp_clone.utils.keras_utils import clone_initializer
-
-try:  # Keras keeps per-tensor masks here on every backend (JAX included).
-    from keras.src.backend import get_keras_mask
-    from keras.src.backend import set_keras_mask
-except ImportError:  # pragma: no cover - older Keras 3 releases.
-
-    def get_keras_mask(x):
-        return getattr(x, "_keras_mask", None)
-
-    def set_keras_mask(x, mask):
-        try:
-            x._keras_mask = mask
-        except AttributeError:
-            pass
-
-
-def merge_padding_and_attention_mask(inputs, padding_mask, attention_mask):
-    """Merges a key padding mask and an attention mask into one.
-
-    Args:
-        inputs: the sequence, `(batch, seq, hidden)`; only its shape is used.
-        padding_mask: `(batch, seq)`, 1/True at tokens, 0/False at padding,
-            or `None`.
-        attention_mask: `(batch, seq, seq)`, 1/True where query `i` may
-            attend to key `j`, or `None`.
-
-    Returns:
-        A boolean `(batch, seq, seq)` mask, the logical AND of the two
-        (padding masks keys only: every query row may attend to every
-        non-padding key), or `None` when both are `None`.
-    """
-    mask = None
-    if padding_mask is not None:
-        padding_mask = ops.cast(padding_mask, "bool")
-        shape = ops.shape(inputs)
-        mask = ops.broadcast_to(
-            ops.expand_dims(padding_mask, axis=1),
-            (shape[0], shape[1], shape[1]),
-        )
-    if attention_mask is not None:
-        attention_mask = ops.cast(attention_mask, "bool")
-        mask = (
-            attention_mask
-            if mask is None
-            else ops.logical_and(mask, attention_mask)
-        )
-    return mask
-
+from keras_nlp_clone.layers.transformer_layer_utils import check_block_arguments
+from keras_nlp_clone.layers.transformer_layer_utils import dense_kwargs
+from keras_nlp_clone.layers.transformer_layer_utils import get_keras_mask
+from keras_nlp_clone.layers.transformer_layer_utils import (
+    merge_padding_and_attention_mask,
+)
+from keras_nlp_clone.layers.transformer_layer_utils import set_keras_mask
 
 @keras_nlp_clone_export
 class TransformerEncoder(keras.layers.Layer):
@@ -162,24 +119,7 @@ class TransformerEncoder(keras.layers.Layer):
         normalize_first=False,
         **kwargs,
     ):
-        for name, value in (
-            ("intermediate_dim", intermediate_dim),
-            ("num_heads", num_heads),
-        ):
-            if (
-                not isinstance(value, int)
-                or isinstance(value, bool)
-                or value <= 0
-            ):
-                raise ValueError(
-                    f"`{name}` must be a positive integer. Received: "
-                    f"{name}={value!r}."
-                )
-        if not 0 <= dropout < 1:
-            raise ValueError(
-                "`dropout` must be a rate in [0, 1). Received: "
-                f"dropout={dropout!r}."
-            )
+        check_block_arguments(intermediate_dim, num_heads, dropout)
         super().__init__(**kwargs)
         self.intermediate_dim = intermediate_dim
         self.num_heads = num_heads
@@ -192,11 +132,7 @@ class TransformerEncoder(keras.layers.Layer):
         self.supports_masking = True
 
     def _dense_kwargs(self):
-        return {
-            "kernel_initializer": clone_initializer(self.kernel_initializer),
-            "bias_initializer": clone_initializer(self.bias_initializer),
-            "dtype": self.dtype_policy,
-        }
+        return dense_kwargs(self)
 
     def build(self, inputs_shape):
         hidden_dim = inputs_shape[-1]
