@@ -3,12 +3,7 @@
 import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
-from keras_nlp_clone.layers.token_and_position_embedding import (
-    TokenAndPositionEmbedding,
-)
-from keras_nlp_clone.layers.transformer_encoder import TransformerEncoder
-from keras_nlp_clone.models.backbone import Backbone
-from keras_nlp_clone.utils.keras_utils import gelu_exact
+from keras_nlp_clone.models.encoder_backbone import EncoderBackbone
 
 
 def distilbert_kernel_initializer(stddev=0.02):
@@ -17,7 +12,7 @@ def distilbert_kernel_initializer(stddev=0.02):
 
 
 @keras_nlp_clone_export
-class DistilBertBackbone(Backbone):
+class DistilBertBackbone(EncoderBackbone):
     """A DistilBERT encoder network: token ids to contextual embeddings.
 
     DistilBERT is BERT distilled to half the layers, without segment
@@ -87,83 +82,18 @@ class DistilBertBackbone(Backbone):
         dtype=None,
         **kwargs,
     ):
-        if hidden_dim % num_heads != 0:
-            raise ValueError(
-                "`hidden_dim` must be divisible by `num_heads`. Received: "
-                f"hidden_dim={hidden_dim}, num_heads={num_heads}."
-            )
-        # === Layers ===
-        self.embeddings = TokenAndPositionEmbedding(
-            vocabulary_size=vocabulary_size,
-            sequence_length=max_sequence_length,
-            embedding_dim=hidden_dim,
-            embeddings_initializer=distilbert_kernel_initializer(),
-            dtype=dtype,
-            name="token_and_position_embedding",
-        )
-        # `DistilBertMaskedLM` ties its output projection to this table.
-        self.token_embedding = self.embeddings.token_embedding
-        self.embeddings_layer_norm = keras.layers.LayerNormalization(
-            epsilon=1e-12, dtype=dtype, name="embeddings_layer_norm"
-        )
-        self.embeddings_dropout = keras.layers.Dropout(
-            dropout, dtype=dtype, name="embeddings_dropout"
-        )
-        self.transformer_layers = [
-            TransformerEncoder(
-                num_heads=num_heads,
-                intermediate_dim=intermediate_dim,
-                activation=gelu_exact,
-                dropout=dropout,
-                layer_norm_epsilon=1e-12,
-                kernel_initializer=distilbert_kernel_initializer(),
-                dtype=dtype,
-                name=f"transformer_layer_{i}",
-            )
-            for i in range(num_layers)
-        ]
-
-        # === Functional Model ===
-        token_id_input = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-        padding_mask_input = keras.Input(
-            shape=(None,), dtype="int32", name="padding_mask"
-        )
-        x = self.embeddings(token_id_input)
-        x = self.embeddings_layer_norm(x)
-        x = self.embeddings_dropout(x)
-        for transformer_layer in self.transformer_layers:
-            x = transformer_layer(x, padding_mask=padding_mask_input)
         super().__init__(
-            inputs={
-                "token_ids": token_id_input,
-                "padding_mask": padding_mask_input,
-            },
-            outputs=x,
+            vocabulary_size=vocabulary_size,
+            num_layers=num_layers,
+            num_heads=num_heads,
+            hidden_dim=hidden_dim,
+            intermediate_dim=intermediate_dim,
+            dropout=dropout,
+            max_sequence_length=max_sequence_length,
             dtype=dtype,
+            layer_norm_epsilon=1e-12,
+            initializer=distilbert_kernel_initializer,
+            embeddings_name="token_and_position_embedding",
             **kwargs,
         )
-
-        # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.hidden_dim = hidden_dim
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.max_sequence_length = max_sequence_length
         self.cls_token_index = 0
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary_size": self.vocabulary_size,
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "hidden_dim": self.hidden_dim,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "max_sequence_length": self.max_sequence_length,
-            }
-        )
-        return config
