@@ -13,6 +13,8 @@ from keras_nlp_clone.models.bert import BertPreprocessor
 from keras_nlp_clone.models.bert import BertTextClassifier
 from keras_nlp_clone.models.bert import BertTextClassifierPreprocessor
 from keras_nlp_clone.models.bert import BertTokenizer
+from keras_nlp_clone.models.causal_lm import CausalLM
+from keras_nlp_clone.models.causal_lm_preprocessor import CausalLMPreprocessor
 from keras_nlp_clone.models.distil_bert import DistilBertBackbone
 from keras_nlp_clone.models.distil_bert import DistilBertClassifier
 from keras_nlp_clone.models.distil_bert import DistilBertMaskedLM
@@ -24,6 +26,8 @@ from keras_nlp_clone.models.distil_bert import (
 )
 from keras_nlp_clone.models.distil_bert import DistilBertTokenizer
 from keras_nlp_clone.models.gpt2 import GPT2Backbone
+from keras_nlp_clone.models.gpt2 import GPT2CausalLM
+from keras_nlp_clone.models.gpt2 import GPT2CausalLMPreprocessor
 from keras_nlp_clone.models.gpt2 import GPT2Preprocessor
 from keras_nlp_clone.models.gpt2 import GPT2Tokenizer
 from keras_nlp_clone.models.masked_lm import MaskedLM
@@ -37,6 +41,8 @@ from keras_nlp_clone.models.roberta import RobertaPreprocessor
 from keras_nlp_clone.models.roberta import RobertaTextClassifier
 from keras_nlp_clone.models.roberta import RobertaTextClassifierPreprocessor
 from keras_nlp_clone.models.roberta import RobertaTokenizer
+from keras_nlp_clone.models.seq_2_seq_lm import Seq2SeqLM
+from keras_nlp_clone.models.seq_2_seq_lm_preprocessor import Seq2SeqLMPreprocessor
 from keras_nlp_clone.models.task import Task
 from keras_nlp_clone.models.text_classifier import TextClassifier
 from keras_nlp_clone.models.text_classifier_preprocessor import (

@@ -170,3 +170,30 @@ def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
     if add_prefix_space is not None:
         kwargs.setdefault("add_prefix_space", bool(add_prefix_space))
     return cls(**paths, **kwargs)
+
+
+def convert_head(task, reader, hf_config):
+    """Checks the language-model head of a `GPT2LMHeadModel` checkpoint.
+
+    GPT-2's head is tied to the token embedding (`lm_head.weight` is
+    `transformer.wte.weight`), which `GPT2CausalLM` reuses, so there is
+    nothing to copy. A checkpoint with an untied head
+    (`tie_word_embeddings: false` and its own `lm_head.weight`) is refused
+    rather than silently given the embedding as its head.
+
+    Raises:
+        PresetError: the checkpoint's head is not tied to its embedding.
+    """
+    import numpy as np
+
+    if not reader.has("lm_head.weight"):
+        return
+    head = reader.get("lm_head.weight")
+    embedding = reader.get(f"{_prefix(reader)}wte.weight")
+    if head.shape != embedding.shape or not np.array_equal(head, embedding):
+        raise PresetError(
+            f"The checkpoint at `{reader.preset_dir}` has a language-model "
+            "head (`lm_head.weight`) that is not tied to its token embedding "
+            "(`wte.weight`); GPT2CausalLM ties them, as GPT-2 does. Untied "
+            "GPT-2 heads are not supported."
+        )

@@ -1,0 +1,174 @@
+"""GPT-2 causal language model."""
+
+from keras import ops
+
+from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.models.causal_lm import CausalLM
+from keras_nlp_clone.models.causal_lm import compute_generated_padding_mask
+from keras_nlp_clone.models.gpt2.gpt2_backbone import GPT2Backbone
+from keras_nlp_clone.models.gpt2.gpt2_causal_lm_preprocessor import (
+    GPT2CausalLMPreprocessor,
+)
+
+
+@keras_nlp_clone_export
+class GPT2CausalLM(CausalLM):
+    """GPT-2 for next-token prediction and text generation.
+
+    Runs a `GPT2Backbone` and projects its hidden states onto the
+    vocabulary with the transposed token embedding (the tied head of
+    Hugging Face's `GPT2LMHeadModel`), giving logits of shape `(batch,
+    length, vocabulary_size)`. With a `GPT2CausalLMPreprocessor` it trains
+    on raw strings (`fit`) and continues prompts (`generate`, see
+    `CausalLM`).
+
+    Generation keeps one key/value cache per layer, a tuple of
+    `num_layers` tensors of shape `(batch, 2, max_length, num_heads,
+    head_dim)`: one pass over the padded prompts fills it, then each step
+    runs the blocks on one token, at position `index - 1`, and returns the
+    logits of the token at `index`.
+
+    Args:
+        backbone: a `keras_nlp_clone.models.GPT2Backbone`.
+        preprocessor: a `GPT2CausalLMPreprocessor`, or `None` to take and
+            return token ids. Defaults to `None`.
+        **kwargs: passed to `CausalLM` (`name`, `compile`).
+
+    Call arguments (a dict):
+        token_ids: int tensor `(batch, length)`.
+        padding_mask: bool or int tensor `(batch, length)`.
+
+    Returns:
+        Logits, a float tensor `(batch, length, vocabulary_size)`.
+
+    Examples:
+    >>> import numpy as np
+    >>> backbone = keras_nlp_clone.models.GPT2Backbone(
+    ...     vocabulary_size=50, num_layers=2, num_heads=2, hidden_dim=8,
+    ...     intermediate_dim=16, max_sequence_length=16)
+    >>> causal_lm = keras_nlp_clone.models.GPT2CausalLM(backbone)
+    >>> causal_lm.compile(sampler="greedy")
+    >>> prompt = {"token_ids": np.array([[1, 5, 0, 0, 0, 0]], "int32"),
+    ...           "padding_mask": np.array([[1, 1, 0, 0, 0, 0]], "bool")}
+    >>> out = causal_lm.generate(prompt, stop_token_ids=None)
+    >>> out["token_ids"].shape, out["token_ids"][0, :2].tolist()
+    ((1, 6), [1, 5])
+
+    References:
+        - [Radford et al., 2019](https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf)
+    """
+
+    backbone_cls = GPT2Backbone
+    preprocessor_cls = GPT2CausalLMPreprocessor
+
+    def __init__(self, backbone, preprocessor=None, **kwargs):
+        # === Layers ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+
+        # === Functional Model ===
+        inputs = backbone.input
+        hidden_states = backbone(inputs)
+        outputs = backbone.token_embedding(hidden_states, reverse=True)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+    def _decode_with_cache(self, token_ids, cache, cache_update_index):
+        backbone = self.backbone
+        tokens = backbone.token_embedding(token_ids)
+        positions = backbone.position_embedding(
+            tokens, start_index=cache_update_index
+        )
+        x = backbone.embeddings_add((tokens, positions))
+        x = backbone.embeddings_dropout(x)
+        next_cache = []
+        for layer, layer_cache in zip(backbone.transformer_layers, cache):
+            x, layer_cache = layer(
+                x,
+                self_attention_cache=layer_cache,
+                self_attention_cache_update_index=cache_update_index,
+            )
+            next_cache.append(layer_cache)
+        return backbone.layer_norm(x), tuple(next_cache)
+
+    def call_with_cache(self, token_ids, cache, cache_update_index):
+        """Runs the model on `token_ids` placed at `cache_update_index`,
+        reading and updating the cache.
+
+        Args:
+            token_ids: int tensor `(batch, length)`, usually `length` 1.
+            cache: tuple of `num_layers` float tensors `(batch, 2,
+                max_length, num_heads, head_dim)`.
+            cache_update_index: int or int scalar tensor, the position of
+                `token_ids[:, 0]`.
+
+        Returns:
+            `(logits, hidden_states, cache)`: logits `(batch, length,
+            vocabulary_size)`, the final hidden states `(batch, length,
+            hidden_dim)` and the updated cache.
+        """
+        hidden_states, cache = self._decode_with_cache(
+            token_ids, cache, cache_update_index
+        )
+        logits = self.backbone.token_embedding(hidden_states, reverse=True)
+        return logits, hidden_states, cache
+
+    def _build_cache(self, token_ids):
+        """Fills a new cache with one pass over `token_ids` (no logits)."""
+        backbone = self.backbone
+        batch_size, max_length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
+        head_dim = backbone.hidden_dim // backbone.num_heads
+        shape = (batch_size, 2, max_length, backbone.num_heads, head_dim)
+        dtype = self.compute_dtype
+        cache = tuple(
+            ops.zeros(shape, dtype=dtype) for _ in range(backbone.num_layers)
+        )
+        return self._decode_with_cache(token_ids, cache, 0)
+
+    def generate_step(self, inputs, stop_token_ids=None):
+        """Generates the tokens of one batch of padded prompts.
+
+        Args:
+            inputs: dict with `token_ids` (int) and `padding_mask` (bool) of
+                shape `(batch, max_length)`, True at prompt tokens.
+            stop_token_ids: `None` or a tuple of int ids.
+
+        Returns:
+            A dict with `token_ids` (the prompts with generated tokens
+            written in) and `padding_mask` (see
+            `compute_generated_padding_mask`), of shape `(batch,
+            max_length)`.
+        """
+        token_ids, padding_mask = inputs["token_ids"], inputs["padding_mask"]
+        padding_mask = ops.cast(padding_mask, "bool")
+        hidden_states, cache = self._build_cache(token_ids)
+        row_lengths = ops.sum(ops.cast(padding_mask, "int32"), axis=-1)
+        # The first position to generate; at least 1 (a token to continue).
+        index = ops.maximum(ops.min(row_lengths), 1)
+
+        def next(prompt, cache, index):
+            cache_update_index = index - 1
+            batch_size = ops.shape(prompt)[0]
+            prompt = ops.slice(prompt, [0, cache_update_index], [batch_size, 1])
+            logits, hidden_states, cache = self.call_with_cache(
+                prompt, cache, cache_update_index
+            )
+            return (
+                ops.squeeze(logits, axis=1),
+                ops.squeeze(hidden_states, axis=1),
+                cache,
+            )
+
+        token_ids = self.sampler(
+            next=next,
+            prompt=token_ids,
+            cache=cache,
+            index=index,
+            mask=padding_mask,
+            stop_token_ids=stop_token_ids,
+            hidden_states=hidden_states,
+            model=self,
+        )
+        padding_mask = compute_generated_padding_mask(
+            token_ids, padding_mask, stop_token_ids
+        )
+        return {"token_ids": token_ids, "padding_mask": padding_mask}
