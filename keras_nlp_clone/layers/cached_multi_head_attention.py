@@ -1,9 +1,12 @@
 """Multi-head attention with a key/value cache for autoregressive decoding."""
 
+import math
+
 import keras
 from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.layers.transformer_layer_utils import can_call_directly
 
 
 @keras_nlp_clone_export
@@ -212,6 +215,15 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
             key = value
         if cache is not None:
             self._check_cache(query, cache)
+        if (
+            not return_attention_scores
+            and self._sliding_window is None
+            and not self._use_gate
+            and can_call_directly(self, cache, training)
+        ):
+            return self._call_cached_inference(
+                query, key, value, attention_mask, cache, cache_update_index
+            )
 
         gate = self._gate_dense(query) if self._use_gate else None
         # `(batch, target_length, num_heads, key_dim)`.
@@ -260,6 +272,40 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
         if return_attention_scores:
             outputs += (scores,)
         return outputs[0] if len(outputs) == 1 else outputs
+
+    def _call_cached_inference(
+        self, query, key, value, attention_mask, cache, cache_update_index
+    ):
+        """The cached path for inference: the same arithmetic as `call`,
+        with the projections' `call` run directly and the attention done by
+        `keras.ops.dot_product_attention` (PyTorch's fused
+        `scaled_dot_product_attention` on that backend), since dropout is
+        off. Used when `can_call_directly` holds."""
+        query_heads = self._query_dense.call(query)
+        cache = ops.cast(cache, self.compute_dtype)
+        key_heads = cache[:, 0, ...]
+        value_heads = cache[:, 1, ...]
+        if cache_update_index is not None:
+            start = [0, cache_update_index, 0, 0]
+            key_heads = ops.slice_update(
+                key_heads, start, self._key_dense.call(key)
+            )
+            value_heads = ops.slice_update(
+                value_heads, start, self._value_dense.call(value)
+            )
+            cache = ops.stack((key_heads, value_heads), axis=1)
+        mask = None
+        if attention_mask is not None:
+            # `(batch, target, source)` -> `(batch, 1, target, source)`.
+            mask = ops.expand_dims(ops.cast(attention_mask, "bool"), axis=1)
+        attention_output = ops.dot_product_attention(
+            query_heads,
+            key_heads,
+            value_heads,
+            mask=mask,
+            scale=1.0 / math.sqrt(float(self._key_dim)),
+        )
+        return self._output_dense.call(attention_output), cache
 
     def _check_cache(self, query, cache):
         if len(query.shape) != 3 or self._attention_axes not in (None, (1,)):

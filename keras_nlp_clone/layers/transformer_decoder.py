@@ -8,6 +8,8 @@ from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.cached_multi_head_attention import (
     CachedMultiHeadAttention,
 )
+from keras_nlp_clone.layers.transformer_layer_utils import call_layer
+from keras_nlp_clone.layers.transformer_layer_utils import can_call_directly
 from keras_nlp_clone.layers.transformer_layer_utils import check_block_arguments
 from keras_nlp_clone.layers.transformer_layer_utils import dense_kwargs
 from keras_nlp_clone.layers.transformer_layer_utils import get_keras_mask
@@ -379,15 +381,18 @@ class TransformerDecoder(keras.layers.Layer):
             )
         return _merge_masks(padding, decoder_attention_mask, causal)
 
-    def _residual_block(self, x, layer_norm, dropout, sublayer, training):
+    def _residual_block(
+        self, x, layer_norm, dropout, sublayer, training, direct=False
+    ):
         residual = x
         if self.normalize_first:
-            x = layer_norm(x)
+            x = call_layer(layer_norm, direct, x)
         x, extra = sublayer(x)
-        x = dropout(x, training=training)
+        if not direct:  # Direct calls are for inference: no dropout.
+            x = dropout(x, training=training)
         x = ops.add(x, residual)
         if not self.normalize_first:
-            x = layer_norm(x)
+            x = call_layer(layer_norm, direct, x)
         return x, extra
 
     def call(
@@ -408,6 +413,9 @@ class TransformerDecoder(keras.layers.Layer):
         self._check_call_arguments(
             encoder_sequence, self_attention_cache, cross_attention_cache
         )
+        # One step of cached decoding: skip the sublayers' `__call__`
+        # bookkeeping (see `can_call_directly`).
+        direct = can_call_directly(self, self_attention_cache, training)
         decoder_keras_mask = get_keras_mask(decoder_sequence)
         if decoder_padding_mask is None and self_attention_cache is None:
             decoder_padding_mask = decoder_keras_mask
@@ -424,7 +432,9 @@ class TransformerDecoder(keras.layers.Layer):
             # Padding is already in the mask; Keras masks must not also mask
             # query rows inside the attention layer.
             set_keras_mask(x, None)
-            outputs = self._self_attention_layer(
+            outputs = call_layer(
+                self._self_attention_layer,
+                direct,
                 query=x,
                 value=x,
                 attention_mask=self_attention_mask,
@@ -442,6 +452,7 @@ class TransformerDecoder(keras.layers.Layer):
             self._self_attention_dropout,
             self_attention,
             training,
+            direct,
         )
 
         if self._cross_attention_layer is not None:
@@ -460,7 +471,9 @@ class TransformerDecoder(keras.layers.Layer):
             def cross_attention(x):
                 set_keras_mask(x, None)
                 set_keras_mask(encoder_sequence, None)
-                outputs = self._cross_attention_layer(
+                outputs = call_layer(
+                    self._cross_attention_layer,
+                    direct,
                     query=x,
                     value=encoder_sequence,
                     attention_mask=cross_attention_mask,
@@ -480,11 +493,12 @@ class TransformerDecoder(keras.layers.Layer):
                 self._cross_attention_dropout,
                 cross_attention,
                 training,
+                direct,
             )
 
         def feedforward(x):
-            x = self._feedforward_intermediate_dense(x)
-            return self._feedforward_output_dense(x), None
+            x = call_layer(self._feedforward_intermediate_dense, direct, x)
+            return call_layer(self._feedforward_output_dense, direct, x), None
 
         x, _ = self._residual_block(
             x,
@@ -492,6 +506,7 @@ class TransformerDecoder(keras.layers.Layer):
             self._feedforward_dropout,
             feedforward,
             training,
+            direct,
         )
         if decoder_keras_mask is not None:
             set_keras_mask(decoder_sequence, decoder_keras_mask)

@@ -89,3 +89,41 @@ def dense_kwargs(layer):
         "bias_initializer": clone_initializer(layer.bias_initializer),
         "dtype": layer.dtype_policy,
     }
+
+
+def can_call_directly(layer, cache, training):
+    """Whether a block may run its sublayers' `call` directly (skipping
+    `keras.layers.Layer.__call__`) for one step of cached decoding.
+
+    `Layer.__call__` does bookkeeping (argument binding, masks, name
+    scopes, dtype casts) that costs more than the arithmetic of a
+    one-token decoding step when ops run eagerly (PyTorch). It is skipped
+    only where it changes nothing: a cache is given (inference-time
+    decoding), not training (dropout is the identity), the layer is built,
+    and its dtype policy neither mixes dtypes nor quantizes (so there is
+    no autocast to apply).
+
+    Args:
+        layer: the calling `keras.layers.Layer`.
+        cache: the cache passed to it, or `None`.
+        training: the `training` call argument.
+
+    Returns:
+        bool.
+    """
+    policy = layer.dtype_policy
+    return (
+        cache is not None
+        and not training
+        and layer.built
+        and policy.compute_dtype == policy.variable_dtype
+        and getattr(policy, "quantization_mode", None) is None
+    )
+
+
+def call_layer(layer, direct, *args, **kwargs):
+    """`layer.call(*args, **kwargs)` when `direct`, else
+    `layer(*args, **kwargs)` (see `can_call_directly`)."""
+    if direct:
+        return layer.call(*args, **kwargs)
+    return layer(*args, **kwargs)

@@ -3,6 +3,8 @@
 from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.layers.transformer_layer_utils import call_layer
+from keras_nlp_clone.layers.transformer_layer_utils import can_call_directly
 from keras_nlp_clone.models.causal_lm import CausalLM
 from keras_nlp_clone.models.causal_lm import compute_generated_padding_mask
 from keras_nlp_clone.models.gpt2.gpt2_backbone import GPT2Backbone
@@ -74,21 +76,30 @@ class GPT2CausalLM(CausalLM):
 
     def _decode_with_cache(self, token_ids, cache, cache_update_index):
         backbone = self.backbone
-        tokens = backbone.token_embedding(token_ids)
-        positions = backbone.position_embedding(
-            tokens, start_index=cache_update_index
+        # Inference with a cache: sublayers' `call` run directly, skipping
+        # `Layer.__call__` bookkeeping (see `can_call_directly`).
+        direct = can_call_directly(backbone, cache, training=False)
+        tokens = call_layer(backbone.token_embedding, direct, token_ids)
+        positions = call_layer(
+            backbone.position_embedding,
+            direct,
+            tokens,
+            start_index=cache_update_index,
         )
-        x = backbone.embeddings_add((tokens, positions))
-        x = backbone.embeddings_dropout(x)
+        x = call_layer(backbone.embeddings_add, direct, (tokens, positions))
+        if not direct:
+            x = backbone.embeddings_dropout(x)
         next_cache = []
         for layer, layer_cache in zip(backbone.transformer_layers, cache):
-            x, layer_cache = layer(
+            x, layer_cache = call_layer(
+                layer,
+                direct,
                 x,
                 self_attention_cache=layer_cache,
                 self_attention_cache_update_index=cache_update_index,
             )
             next_cache.append(layer_cache)
-        return backbone.layer_norm(x), tuple(next_cache)
+        return call_layer(backbone.layer_norm, direct, x), tuple(next_cache)
 
     def call_with_cache(self, token_ids, cache, cache_update_index):
         """Runs the model on `token_ids` placed at `cache_update_index`,
@@ -109,7 +120,10 @@ class GPT2CausalLM(CausalLM):
         hidden_states, cache = self._decode_with_cache(
             token_ids, cache, cache_update_index
         )
-        logits = self.backbone.token_embedding(hidden_states, reverse=True)
+        direct = can_call_directly(self.backbone, cache, training=False)
+        logits = call_layer(
+            self.backbone.token_embedding, direct, hidden_states, reverse=True
+        )
         return logits, hidden_states, cache
 
     def _build_cache(self, token_ids):
