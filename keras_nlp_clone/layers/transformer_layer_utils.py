@@ -121,9 +121,65 @@ def can_call_directly(layer, cache, training):
     )
 
 
+def _torch_dense(layer, x):
+    import torch
+
+    y = torch.matmul(x, layer.kernel.value)
+    if layer.bias is not None:
+        y = y + layer.bias.value
+    return layer.activation(y)
+
+
+def _torch_layer_norm(layer, x):
+    import torch
+
+    return torch.nn.functional.layer_norm(
+        x,
+        (x.shape[-1],),
+        weight=layer.gamma.value,
+        bias=layer.beta.value,
+        eps=layer.epsilon,
+    )
+
+
+def _torch_direct_call(layer, args, kwargs):
+    """PyTorch ops for the plain `Dense` and `LayerNormalization` layers of
+    the Transformer blocks (one `keras.ops` call costs tens of
+    microseconds of dispatch there, more than a decoding step's
+    arithmetic); `None` for other layers or configurations."""
+    import keras
+
+    if len(args) != 1 or kwargs:
+        return None
+    kind = type(layer)
+    if (
+        kind is keras.layers.Dense
+        and not layer.lora_enabled
+        and len(args[0].shape) >= 2
+    ):
+        return _torch_dense(layer, args[0])
+    if (
+        kind is keras.layers.LayerNormalization
+        and layer.axis in (-1, [-1])
+        and layer.center
+        and layer.scale
+        and not layer.rms_scaling
+    ):
+        return _torch_layer_norm(layer, args[0])
+    return None
+
+
 def call_layer(layer, direct, *args, **kwargs):
     """`layer.call(*args, **kwargs)` when `direct`, else
-    `layer(*args, **kwargs)` (see `can_call_directly`)."""
-    if direct:
-        return layer.call(*args, **kwargs)
-    return layer(*args, **kwargs)
+    `layer(*args, **kwargs)` (see `can_call_directly`). On PyTorch, direct
+    calls of plain `Dense` and `LayerNormalization` layers run the same
+    arithmetic in PyTorch ops."""
+    if not direct:
+        return layer(*args, **kwargs)
+    import keras
+
+    if keras.config.backend() == "torch":
+        outputs = _torch_direct_call(layer, args, kwargs)
+        if outputs is not None:
+            return outputs
+    return layer.call(*args, **kwargs)
