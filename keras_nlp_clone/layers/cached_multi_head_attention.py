@@ -346,17 +346,17 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
         cache = cache.to(query.dtype)
         # `(batch, length, heads, dim)` -> `(batch, heads, length, dim)`.
         query_heads = project(self._query_dense, query).transpose(1, 2)
-        key_heads, value_heads = cache[:, 0], cache[:, 1]
         if cache_update_index is not None:
+            # One copy of the cache (the caller's cache is left as it was),
+            # written in place.
             index = int(cache_update_index)
             length = key.shape[1]
-            key_heads = key_heads.clone()
-            value_heads = value_heads.clone()
-            key_heads[:, index : index + length] = project(self._key_dense, key)
-            value_heads[:, index : index + length] = project(
+            cache = cache.clone()
+            cache[:, 0, index : index + length] = project(self._key_dense, key)
+            cache[:, 1, index : index + length] = project(
                 self._value_dense, value
             )
-            cache = torch.stack((key_heads, value_heads), dim=1)
+        key_heads, value_heads = cache[:, 0], cache[:, 1]
         mask = None
         if attention_mask is not None:
             mask = attention_mask.to(torch.bool).unsqueeze(1)
