@@ -27,4 +27,5 @@ if [ -f benchmarks/tokenization_benchmark.py ]; then
     run python benchmarks/tokenization_benchmark.py
 fi
 run python benchmarks/byte_pair_tokenization_benchmark.py
+run python benchmarks/generation_benchmark.py
 exit $status
