@@ -130,16 +130,24 @@ class GPT2CausalLM(CausalLM):
     def _head_kernel(self):
         """The language-model head's kernel, `(hidden_dim, vocabulary_size)`:
         the transposed token embedding, computed once per generation. On
-        PyTorch it is made contiguous: a matrix-vector product with the
-        transposed view is about three times slower on a CPU (the head is
-        the largest product of a decoding step)."""
+        PyTorch it is a contiguous copy, reused while the embedding is
+        unchanged: a matrix-vector product with the transposed view is about
+        three times slower on a CPU (the head is the largest product of a
+        decoding step)."""
         embeddings = ops.convert_to_tensor(
             self.backbone.token_embedding.embeddings
         )
-        kernel = ops.transpose(ops.cast(embeddings, self.compute_dtype))
-        if keras.config.backend() == "torch":
-            kernel = kernel.contiguous()
-        return kernel
+        if keras.config.backend() != "torch":
+            return ops.transpose(ops.cast(embeddings, self.compute_dtype))
+        # The copy is kept until the embedding changes: PyTorch bumps a
+        # tensor's `_version` on every in-place update (`assign`, training).
+        key = (id(embeddings), embeddings._version, self.compute_dtype)
+        cached = self.__dict__.get("_torch_head_kernel")
+        if cached is None or cached[0] != key:
+            kernel = ops.transpose(ops.cast(embeddings, self.compute_dtype))
+            cached = (key, kernel.contiguous())
+            object.__setattr__(self, "_torch_head_kernel", cached)
+        return cached[1]
 
     def _build_cache(self, token_ids):
         """Fills a new cache with one pass over `token_ids` (no logits)."""

@@ -217,3 +217,21 @@ class TestGPT2CausalLM(TestCase):
         assert type(restored.preprocessor) is GPT2CausalLMPreprocessor
         restored.compile(sampler="greedy")
         assert restored.generate(["the quick", "a"], max_length=10) == expected
+
+    def test_generation_follows_weight_updates(self, id_lm):
+        # The LM head's kernel may be cached between calls (PyTorch): it
+        # must follow changes of the tied embedding.
+        prompt = _ids(id_lm, [[EOT, 260, 261]], 8)
+        before = id_lm.generate(prompt, stop_token_ids=None)["token_ids"]
+        embeddings = id_lm.backbone.token_embedding.embeddings
+        values = keras.ops.convert_to_numpy(embeddings)
+        # Make token 7 the most likely next token everywhere.
+        boosted = values.copy()
+        boosted[7] = 0.0
+        hidden = keras.ops.convert_to_numpy(
+            id_lm.backbone({**prompt})
+        )[0, 2]
+        boosted[7] = 1e3 * hidden / np.linalg.norm(hidden)
+        embeddings.assign(boosted)
+        after = id_lm.generate(prompt, stop_token_ids=None)["token_ids"]
+        assert after[0, 3] == 7 and before[0, 3] != 7
