@@ -5,6 +5,10 @@ presets and Hugging Face converter when imported here.
 """
 
 from keras_nlp_clone.models.backbone import Backbone
+from keras_nlp_clone.models.bart import BartBackbone
+from keras_nlp_clone.models.bart import BartSeq2SeqLM
+from keras_nlp_clone.models.bart import BartSeq2SeqLMPreprocessor
+from keras_nlp_clone.models.bart import BartTokenizer
 from keras_nlp_clone.models.bert import BertBackbone
 from keras_nlp_clone.models.bert import BertClassifier
 from keras_nlp_clone.models.bert import BertMaskedLM

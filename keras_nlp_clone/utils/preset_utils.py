@@ -637,9 +637,14 @@ class PresetLoader:
             preprocessor = self.load_preprocessor(cls.preprocessor_cls)
             # Never pack longer sequences than the backbone can embed.
             limit = getattr(kwargs["backbone"], "max_sequence_length", None)
-            length = getattr(preprocessor, "sequence_length", None)
-            if limit is not None and length is not None and length > limit:
-                preprocessor.sequence_length = limit
+            for attribute in (
+                "sequence_length",
+                "encoder_sequence_length",
+                "decoder_sequence_length",
+            ):
+                length = getattr(preprocessor, attribute, None)
+                if limit is not None and length is not None and length > limit:
+                    setattr(preprocessor, attribute, limit)
             kwargs["preprocessor"] = preprocessor
         return cls(**kwargs)
 

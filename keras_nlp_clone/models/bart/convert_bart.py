@@ -1,0 +1,308 @@
+"""Converts Hugging Face BART checkpoints (`model_type: "bart"`).
+
+A table from Hugging Face tensor names to our variables. Accepts `BartModel`
+checkpoints (tensor names `shared.`, `encoder.`, `decoder.`) and the
+`model.`-prefixed names of `BartForConditionalGeneration`.
+
+Differences from our `BartBackbone` folded into the weights, so outputs
+stay exact:
+
+- Hugging Face's `BartLearnedPositionalEmbedding` looks up position `i` at
+  row `i + 2` of a table of `max_position_embeddings + 2` rows; the first
+  two rows are dropped, and `max_sequence_length` is
+  `max_position_embeddings` (1024 for the published models).
+- The encoder, the decoder and the language-model head share one token
+  embedding (`shared.weight`); a checkpoint whose `encoder.embed_tokens`,
+  `decoder.embed_tokens` or `lm_head` weights differ from it (untied
+  embeddings) is refused with a `PresetError`.
+
+Variants the backbone does not implement are refused with a `PresetError`
+rather than loaded approximately: `scale_embedding=True` (token embeddings
+multiplied by `sqrt(d_model)`, as in some BART derivatives), an activation
+other than the exact `"gelu"`, or encoder and decoder stacks of different
+depth, width or number of heads.
+
+`convert_head` (for `BartSeq2SeqLM`) checks `final_logits_bias`: our
+language-model head is the tied embedding without a bias, as KerasNLP's, so
+a checkpoint whose bias is not all zeros (all published BART checkpoints
+have zeros) is refused with a `PresetError` instead of silently dropping
+it.
+"""
+
+import json
+import os
+
+import numpy as np
+
+from keras_nlp_clone.utils.hf_conversion import assign
+from keras_nlp_clone.utils.hf_conversion import copy_dense
+from keras_nlp_clone.utils.hf_conversion import copy_layer_norm
+from keras_nlp_clone.utils.hf_conversion import copy_transformer_encoder
+from keras_nlp_clone.utils.preset_utils import PresetError
+
+backbone_cls_name = "BartBackbone"
+
+# Rows of Hugging Face's position tables before position 0.
+_POSITION_OFFSET = 2
+
+
+def convert_backbone_config(hf_config):
+    """Maps a Hugging Face `BartConfig` dict to `BartBackbone` arguments.
+
+    Raises:
+        PresetError: for variants this backbone does not implement (another
+            activation, scaled embeddings, or encoder and decoder stacks of
+            different shapes).
+    """
+    act = hf_config.get("activation_function", "gelu")
+    if act != "gelu":
+        raise PresetError(
+            f"Hugging Face BART checkpoint uses activation_function={act!r}; "
+            "BartBackbone implements the exact `gelu` only."
+        )
+    if hf_config.get("scale_embedding", False):
+        raise PresetError(
+            "Hugging Face BART checkpoint uses scale_embedding=True (token "
+            "embeddings multiplied by sqrt(d_model)); BartBackbone "
+            "implements scale_embedding=False only, as the published BART "
+            "models."
+        )
+    shapes = {}
+    for name in ("layers", "attention_heads", "ffn_dim"):
+        encoder = hf_config[f"encoder_{name}"]
+        decoder = hf_config[f"decoder_{name}"]
+        if encoder != decoder:
+            raise PresetError(
+                f"Hugging Face BART checkpoint has encoder_{name}={encoder} "
+                f"and decoder_{name}={decoder}; BartBackbone uses the same "
+                "number of layers, heads and feed-forward width in the "
+                "encoder and the decoder."
+            )
+        shapes[name] = encoder
+    return {
+        "vocabulary_size": hf_config["vocab_size"],
+        "num_layers": shapes["layers"],
+        "num_heads": shapes["attention_heads"],
+        "hidden_dim": hf_config["d_model"],
+        "intermediate_dim": shapes["ffn_dim"],
+        "dropout": hf_config.get("dropout", 0.1),
+        "max_sequence_length": hf_config["max_position_embeddings"],
+    }
+
+
+def _prefix(reader):
+    keys = reader.keys()
+    for prefix in ("", "model."):
+        if f"{prefix}encoder.embed_positions.weight" in keys:
+            return prefix
+    raise PresetError(
+        f"`{reader.preset_dir}` does not look like a BART checkpoint: no "
+        "`encoder.embed_positions.weight` (or "
+        "`model.encoder.embed_positions.weight`) tensor."
+    )
+
+
+def _shared_embeddings(reader, p):
+    """The shared token embedding, checking that every copy agrees."""
+    names = [
+        f"{p}{name}"
+        for name in ("shared.weight", "encoder.embed_tokens.weight",
+                     "decoder.embed_tokens.weight")
+        if reader.has(f"{p}{name}")
+    ]
+    if not names:
+        raise PresetError(
+            f"The BART checkpoint at `{reader.preset_dir}` has no token "
+            f"embedding (`{p}shared.weight`)."
+        )
+    embeddings = reader.get(names[0])
+    for name in names[1:]:
+        other = reader.get(name)
+        if other.shape != embeddings.shape or not np.array_equal(
+            other, embeddings
+        ):
+            raise PresetError(
+                f"The BART checkpoint at `{reader.preset_dir}` has a "
+                f"`{name}` that differs from `{names[0]}` (untied token "
+                "embeddings); BartBackbone shares one token embedding "
+                "between the encoder and the decoder."
+            )
+    return embeddings, names[0]
+
+
+def _copy_attention(attention, reader, name):
+    copy_dense(attention._query_dense, reader, f"{name}.q_proj")
+    copy_dense(attention._key_dense, reader, f"{name}.k_proj")
+    copy_dense(attention._value_dense, reader, f"{name}.v_proj")
+    copy_dense(attention._output_dense, reader, f"{name}.out_proj")
+
+
+def _copy_positions(position_embedding, reader, name, max_sequence_length):
+    table = reader.get(name)
+    rows = _POSITION_OFFSET + max_sequence_length
+    if table.shape[0] != rows:
+        raise PresetError(
+            f"Checkpoint tensor `{name}` has {table.shape[0]} rows; expected "
+            f"{rows} (max_position_embeddings + {_POSITION_OFFSET})."
+        )
+    assign(
+        position_embedding.position_embeddings,
+        table[_POSITION_OFFSET:],
+        name,
+    )
+
+
+def convert_weights(backbone, reader, hf_config):
+    """Copies a Hugging Face BART checkpoint into a `BartBackbone`.
+
+    Args:
+        backbone: a built `BartBackbone` of the converted config.
+        reader: a `preset_utils.SafetensorsReader` on the checkpoint.
+        hf_config: the checkpoint's `config.json` as a dict.
+
+    Raises:
+        PresetError: a tensor is missing or has the wrong shape, or the
+            token embeddings are untied.
+    """
+    p = _prefix(reader)
+    embeddings, name = _shared_embeddings(reader, p)
+    assign(backbone.token_embedding.embeddings, embeddings, name)
+    n = backbone.max_sequence_length
+
+    # === Encoder ===
+    _copy_positions(
+        backbone.encoder_position_embedding,
+        reader,
+        f"{p}encoder.embed_positions.weight",
+        n,
+    )
+    copy_layer_norm(
+        backbone.encoder_embeddings_layer_norm,
+        reader,
+        f"{p}encoder.layernorm_embedding",
+    )
+    for i, layer in enumerate(backbone.encoder_transformer_layers):
+        name = f"{p}encoder.layers.{i}"
+        copy_transformer_encoder(
+            layer,
+            reader,
+            {
+                "query": f"{name}.self_attn.q_proj",
+                "key": f"{name}.self_attn.k_proj",
+                "value": f"{name}.self_attn.v_proj",
+                "attention_output": f"{name}.self_attn.out_proj",
+                "attention_layer_norm": f"{name}.self_attn_layer_norm",
+                "intermediate": f"{name}.fc1",
+                "output": f"{name}.fc2",
+                "output_layer_norm": f"{name}.final_layer_norm",
+            },
+        )
+
+    # === Decoder ===
+    _copy_positions(
+        backbone.decoder_position_embedding,
+        reader,
+        f"{p}decoder.embed_positions.weight",
+        n,
+    )
+    copy_layer_norm(
+        backbone.decoder_embeddings_layer_norm,
+        reader,
+        f"{p}decoder.layernorm_embedding",
+    )
+    for i, layer in enumerate(backbone.decoder_transformer_layers):
+        name = f"{p}decoder.layers.{i}"
+        _copy_attention(layer._self_attention_layer, reader, f"{name}.self_attn")
+        copy_layer_norm(
+            layer._self_attention_layer_norm, reader, f"{name}.self_attn_layer_norm"
+        )
+        _copy_attention(
+            layer._cross_attention_layer, reader, f"{name}.encoder_attn"
+        )
+        copy_layer_norm(
+            layer._cross_attention_layer_norm,
+            reader,
+            f"{name}.encoder_attn_layer_norm",
+        )
+        copy_dense(layer._feedforward_intermediate_dense, reader, f"{name}.fc1")
+        copy_dense(layer._feedforward_output_dense, reader, f"{name}.fc2")
+        copy_layer_norm(
+            layer._feedforward_layer_norm, reader, f"{name}.final_layer_norm"
+        )
+
+
+def _tokenizer_config(preset_dir):
+    path = os.path.join(preset_dir, "tokenizer_config.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
+    """Builds a `BartTokenizer` (or subclass `cls`) from `vocab.json` and
+    `merges.txt` (and `add_prefix_space` from `tokenizer_config.json`).
+
+    Raises:
+        FileNotFoundError: `vocab.json` or `merges.txt` is missing.
+    """
+    paths = {}
+    for key, filename in (("vocabulary", "vocab.json"), ("merges", "merges.txt")):
+        path = os.path.join(preset_dir, filename)
+        if not os.path.exists(path):
+            raise FileNotFoundError(
+                f"The Hugging Face BART checkpoint at `{preset_dir}` has no "
+                f"`{filename}`; `vocab.json` and `merges.txt` are needed to "
+                "build the tokenizer."
+            )
+        paths[key] = path
+    add_prefix_space = _tokenizer_config(preset_dir).get("add_prefix_space")
+    if add_prefix_space is not None:
+        kwargs.setdefault("add_prefix_space", bool(add_prefix_space))
+    return cls(**paths, **kwargs)
+
+
+def convert_head(task, reader, hf_config):
+    """Checks the language-model head of a `BartForConditionalGeneration`
+    checkpoint loaded into a `BartSeq2SeqLM`.
+
+    The head has no weights of its own (it is the tied token embedding,
+    already copied by `convert_weights`), so nothing is copied. It is
+    checked instead: `lm_head.weight`, when stored, must equal the token
+    embedding, and `final_logits_bias` must be all zeros. Other tasks are
+    left as they are.
+
+    Raises:
+        PresetError: an untied `lm_head.weight`, or a non-zero
+            `final_logits_bias` (our head adds no bias, as KerasNLP's; the
+            published checkpoints' bias is zero).
+    """
+    from keras_nlp_clone.models.bart.bart_seq_2_seq_lm import BartSeq2SeqLM
+
+    if not isinstance(task, BartSeq2SeqLM):
+        return
+    p = _prefix(reader)
+    if reader.has("lm_head.weight"):
+        head = reader.get("lm_head.weight")
+        embeddings, name = _shared_embeddings(reader, p)
+        if head.shape != embeddings.shape or not np.array_equal(head, embeddings):
+            raise PresetError(
+                f"The BART checkpoint at `{reader.preset_dir}` has an "
+                f"`lm_head.weight` that differs from `{name}` "
+                "(`tie_word_embeddings=False`); BartSeq2SeqLM ties its "
+                "language-model head to the token embedding. Load the "
+                "checkpoint with `BartBackbone.from_preset` and train a new "
+                "head."
+            )
+    if reader.has("final_logits_bias"):
+        bias = reader.get("final_logits_bias")
+        if np.any(bias != 0):
+            raise PresetError(
+                f"The BART checkpoint at `{reader.preset_dir}` has a non-zero "
+                f"`final_logits_bias` (largest magnitude "
+                f"{float(np.abs(bias).max()):.3g}); BartSeq2SeqLM's head is "
+                "the tied token embedding without a bias (as KerasNLP), so "
+                "its logits would differ. Load the checkpoint with "
+                "`BartBackbone.from_preset` to use the encoder-decoder "
+                "without the head."
+            )
