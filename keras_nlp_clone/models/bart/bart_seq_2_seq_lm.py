@@ -158,6 +158,30 @@ class BartSeq2SeqLM(Seq2SeqLM):
             vocabulary_size)`, the decoder's hidden states `(batch, length,
             hidden_dim)` and the updated caches.
         """
+        x, self_attention_cache, cross_attention_cache = self._decode_with_cache(
+            encoder_hidden_states,
+            encoder_padding_mask,
+            decoder_token_ids,
+            self_attention_cache,
+            self_attention_cache_update_index,
+            cross_attention_cache,
+            cross_attention_cache_update_index,
+        )
+        logits = self.backbone.token_embedding(x, reverse=True)
+        return logits, x, self_attention_cache, cross_attention_cache
+
+    def _decode_with_cache(
+        self,
+        encoder_hidden_states,
+        encoder_padding_mask,
+        decoder_token_ids,
+        self_attention_cache,
+        self_attention_cache_update_index,
+        cross_attention_cache,
+        cross_attention_cache_update_index=None,
+    ):
+        """`call_decoder_with_cache` without the logits: returns the
+        decoder's hidden states and the updated caches."""
         backbone = self.backbone
         tokens = backbone.token_embedding(decoder_token_ids)
         positions = backbone.decoder_position_embedding(
@@ -183,8 +207,7 @@ class BartSeq2SeqLM(Seq2SeqLM):
             )
             next_self_caches.append(self_cache)
             next_cross_caches.append(cross_cache)
-        logits = backbone.token_embedding(x, reverse=True)
-        return logits, x, tuple(next_self_caches), tuple(next_cross_caches)
+        return x, tuple(next_self_caches), tuple(next_cross_caches)
 
     def _build_cache(
         self,
@@ -218,7 +241,8 @@ class BartSeq2SeqLM(Seq2SeqLM):
                 ops.zeros(shape, dtype=dtype) for _ in range(backbone.num_layers)
             )
 
-        _, hidden_states, self_cache, cross_cache = self.call_decoder_with_cache(
+        # The prompt pass needs the caches and hidden states, not logits.
+        hidden_states, self_cache, cross_cache = self._decode_with_cache(
             encoder_hidden_states=encoder_hidden_states,
             encoder_padding_mask=encoder_padding_mask,
             decoder_token_ids=decoder_token_ids,
