@@ -3,24 +3,11 @@
 import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
-from keras_nlp_clone.layers.start_end_packer import StartEndPacker
-from keras_nlp_clone.models.preprocessor import Preprocessor
+from keras_nlp_clone.models.start_end_packing_preprocessor import (
+    StartEndPackingPreprocessor,
+)
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.tensor_utils import preprocessing_function
-
-
-def single_segment(x, family="This model"):
-    """Unwraps a one-element tuple; raises for several segments."""
-    if isinstance(x, tuple):
-        if len(x) != 1:
-            raise ValueError(
-                f"{family} takes one text segment per example, but received "
-                f"{len(x)}. Generative models have no segment separator: "
-                "join the segments into one string, or use a classification "
-                "family such as BERT or RoBERTa for sentence pairs."
-            )
-        x = x[0]
-    return x
 
 
 def strip_to_ragged(token_ids, keep_mask, ids_to_strip):
@@ -34,7 +21,7 @@ def strip_to_ragged(token_ids, keep_mask, ids_to_strip):
 
 
 @keras_nlp_clone_export
-class CausalLMPreprocessor(Preprocessor):
+class CausalLMPreprocessor(StartEndPackingPreprocessor):
     """Preprocessing for causal language models: strings to next-token
     prediction examples.
 
@@ -105,65 +92,18 @@ class CausalLMPreprocessor(Preprocessor):
         - [KerasNLP CausalLMPreprocessor](https://keras.io/api/keras_nlp/base_classes/causal_lm_preprocessor/).
     """
 
-    def __init__(
-        self,
-        tokenizer,
-        sequence_length=1024,
-        add_start_token=True,
-        add_end_token=True,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.tokenizer = tokenizer
-        self._sequence_length = int(sequence_length)
-        self.add_start_token = add_start_token
-        self.add_end_token = add_end_token
-        self._packer = None
-
-    @property
-    def packer(self):
-        """The `StartEndPacker`, built on first use (once the tokenizer's
-        special token ids are known)."""
-        if self._packer is None:
-            self._packer = StartEndPacker(
-                start_value=self.tokenizer.start_token_id,
-                end_value=self.tokenizer.end_token_id,
-                pad_value=self.tokenizer.pad_token_id,
-                sequence_length=self._sequence_length,
-                return_padding_mask=True,
-            )
-        return self._packer
-
-    @property
-    def sequence_length(self):
-        """The packed sequence length; settable at any time."""
-        return self._sequence_length
-
-    @sequence_length.setter
-    def sequence_length(self, value):
-        self._sequence_length = int(value)
-        if self._packer is not None:
-            self._packer.sequence_length = int(value)
-
-    def _family(self):
-        return type(self).__name__
-
     @preprocessing_function
     def call(self, x, y=None, sample_weight=None, sequence_length=None):
         if y is not None or sample_weight is not None:
             raise ValueError(
-                f"`{self._family()}` computes the labels (the next token at "
+                f"`{type(self).__name__}` computes the labels (the next token at "
                 "each position) and sample weights (the padding mask) from "
                 "`x`. Pass only the text, e.g. `fit(texts)` or a dataset of "
                 "strings, not `(x, y)`."
             )
-        x = single_segment(x, self._family())
         sequence_length = sequence_length or self.sequence_length
-        token_ids, padding_mask = self.packer(
-            self.tokenizer(x),
-            sequence_length=sequence_length + 1,
-            add_start_value=self.add_start_token,
-            add_end_value=self.add_end_token,
+        token_ids, padding_mask = self._pack(
+            x, sequence_length + 1, self.add_end_token
         )
         x = {
             "token_ids": token_ids[..., :-1],
@@ -186,12 +126,8 @@ class CausalLMPreprocessor(Preprocessor):
             A dict with `token_ids` (int32) and `padding_mask` (bool, True
             at the prompt's tokens) of shape `(batch, sequence_length)`.
         """
-        x = single_segment(x, self._family())
-        token_ids, padding_mask = self.packer(
-            self.tokenizer(x),
-            sequence_length=sequence_length or self.sequence_length,
-            add_start_value=self.add_start_token,
-            add_end_value=False,
+        token_ids, padding_mask = self._pack(
+            x, sequence_length or self.sequence_length, add_end_token=False
         )
         return {"token_ids": token_ids, "padding_mask": padding_mask}
 
@@ -215,14 +151,3 @@ class CausalLMPreprocessor(Preprocessor):
             token_ids, x["padding_mask"], self.tokenizer.special_token_ids
         )
         return self.tokenizer.detokenize(ids)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "sequence_length": self.sequence_length,
-                "add_start_token": self.add_start_token,
-                "add_end_token": self.add_end_token,
-            }
-        )
-        return config

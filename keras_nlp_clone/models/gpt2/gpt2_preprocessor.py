@@ -3,15 +3,16 @@
 import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
-from keras_nlp_clone.layers.start_end_packer import StartEndPacker
 from keras_nlp_clone.models.gpt2.gpt2_backbone import GPT2Backbone
 from keras_nlp_clone.models.gpt2.gpt2_tokenizer import GPT2Tokenizer
-from keras_nlp_clone.models.preprocessor import Preprocessor
+from keras_nlp_clone.models.start_end_packing_preprocessor import (
+    StartEndPackingPreprocessor,
+)
 from keras_nlp_clone.utils.tensor_utils import preprocessing_function
 
 
 @keras_nlp_clone_export
-class GPT2Preprocessor(Preprocessor):
+class GPT2Preprocessor(StartEndPackingPreprocessor):
     """GPT-2 preprocessing: strings to `token_ids` and `padding_mask`.
 
     Tokenizes one segment with a `GPT2Tokenizer`, then packs it with a
@@ -70,73 +71,10 @@ class GPT2Preprocessor(Preprocessor):
     backbone_cls = GPT2Backbone
     tokenizer_cls = GPT2Tokenizer
 
-    def __init__(
-        self,
-        tokenizer,
-        sequence_length=1024,
-        add_start_token=True,
-        add_end_token=True,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.tokenizer = tokenizer
-        self._sequence_length = int(sequence_length)
-        self.add_start_token = add_start_token
-        self.add_end_token = add_end_token
-        self._packer = None
-
-    @property
-    def packer(self):
-        """The `StartEndPacker`, built on first use (once the tokenizer's
-        vocabulary, and so `<|endoftext|>`'s id, is known)."""
-        if self._packer is None:
-            self._packer = StartEndPacker(
-                start_value=self.tokenizer.start_token_id,
-                end_value=self.tokenizer.end_token_id,
-                pad_value=self.tokenizer.pad_token_id,
-                sequence_length=self._sequence_length,
-                return_padding_mask=True,
-            )
-        return self._packer
-
-    @property
-    def sequence_length(self):
-        """The packed sequence length; settable at any time."""
-        return self._sequence_length
-
-    @sequence_length.setter
-    def sequence_length(self, value):
-        self._sequence_length = int(value)
-        if self._packer is not None:
-            self._packer.sequence_length = int(value)
-
     @preprocessing_function
     def call(self, x, y=None, sample_weight=None, sequence_length=None):
-        if isinstance(x, tuple):
-            if len(x) != 1:
-                raise ValueError(
-                    "GPT2 requires each input feature to contain only one "
-                    f"segment, but received {len(x)}. If you are using GPT2 "
-                    "for a multi-segment classification task, please refer "
-                    "to classification models like BERT or RoBERTa."
-                )
-            x = x[0]
-        token_ids, padding_mask = self.packer(
-            self.tokenizer(x),
-            sequence_length=sequence_length or self.sequence_length,
-            add_start_value=self.add_start_token,
-            add_end_value=self.add_end_token,
+        token_ids, padding_mask = self._pack(
+            x, sequence_length or self.sequence_length, self.add_end_token
         )
         x = {"token_ids": token_ids, "padding_mask": padding_mask}
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "sequence_length": self.sequence_length,
-                "add_start_token": self.add_start_token,
-                "add_end_token": self.add_end_token,
-            }
-        )
-        return config
