@@ -7,6 +7,14 @@ command runs the whole suite once per backend, each in its own process.
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
+# Eight virtual CPU devices for the `keras.distribution` tests (meshes (8, 1),
+# (2, 4), (1, 8)). XLA reads the flag once, when JAX loads, so it is set here,
+# before anything imports JAX; computations without a distribution still run
+# on the first device only.
+if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+    ).strip()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Tests never reach a model hub: Hugging Face loads read local files only.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
