@@ -5,6 +5,7 @@ import os
 import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import distribution_utils
 from keras_nlp_clone.utils import preset_utils
 from keras_nlp_clone.utils.keras_utils import EarlyAttributeMixin
 
@@ -39,9 +40,78 @@ class Backbone(EarlyAttributeMixin, keras.Model):
     'BertBackbone'
     """
 
+    def __new__(cls, *args, **kwargs):
+        # Subclasses create their variables before `Backbone.__init__` runs,
+        # so a mesh that cannot split them is reported here, first.
+        distribution_utils.check_backbone_fits_distribution(cls, args, kwargs)
+        return super().__new__(cls, *args, **kwargs)
+
     def __init__(self, *args, dtype=None, **kwargs):
         super().__init__(*args, dtype=dtype, **kwargs)
         self._mark_functional_initialized()
+
+    @classmethod
+    def get_layout_map(
+        cls,
+        device_mesh,
+        model_parallel_dim_name="model",
+        data_parallel_dim_name="batch",
+    ):
+        """A `keras.distribution.LayoutMap` that shards this model (JAX).
+
+        Megatron-style tensor parallelism (Shoeybi et al., 2019): the
+        attention query/key/value kernels `(hidden_dim, num_heads,
+        head_dim)` are split over attention heads and the feed-forward
+        input kernel `(hidden_dim, intermediate_dim)` over its columns, the
+        attention output `(num_heads, head_dim, hidden_dim)` and
+        feed-forward output `(intermediate_dim, hidden_dim)` kernels over
+        their rows, and the token embedding `(vocabulary_size, hidden_dim)`
+        over `hidden_dim` (vocabularies such as GPT-2's 50,257 ids rarely
+        divide a mesh axis). All else is replicated. Weights are replicated
+        along the data axis, over which batches are split.
+
+        It is a class method, as in KerasHub: make the map, set the
+        distribution, then create or load the model under it.
+
+        Args:
+            device_mesh: `keras.distribution.DeviceMesh`. The devices, e.g.
+                shape `(2, 4)` with axis names `("batch", "model")`.
+            model_parallel_dim_name: str. The mesh axis the weights are
+                split over. Defaults to `"model"`.
+            data_parallel_dim_name: str. The mesh axis batches are split
+                over; pass the same name as
+                `ModelParallel(batch_dim_name=...)`. Defaults to `"batch"`.
+
+        Returns:
+            A `keras.distribution.LayoutMap` for `device_mesh`, keyed by
+            variable path regexes.
+
+        Raises:
+            ValueError: on a backend other than JAX (Keras shards variables
+                on JAX only), or when an axis name is not in the mesh. A
+                backbone later built under the map raises a `ValueError`
+                naming the argument when the model axis size does not
+                divide `num_heads`, `hidden_dim` or `intermediate_dim`.
+
+        Examples:
+        >>> import keras
+        >>> devices = keras.distribution.list_devices()  # e.g. 8 devices
+        >>> mesh = keras.distribution.DeviceMesh(
+        ...     (2, 4), ("batch", "model"), devices)
+        >>> layout_map = keras_nlp_clone.models.BertBackbone.get_layout_map(
+        ...     mesh)
+        >>> keras.distribution.set_distribution(
+        ...     keras.distribution.ModelParallel(
+        ...         layout_map=layout_map, batch_dim_name="batch"))
+        >>> backbone = keras_nlp_clone.models.BertBackbone.from_preset(
+        ...     "all_minilm_l6_v2_en")
+
+        References:
+            - [Shoeybi et al., 2019](https://arxiv.org/abs/1909.08053)
+        """
+        return distribution_utils.backbone_layout_map(
+            device_mesh, model_parallel_dim_name, data_parallel_dim_name
+        )
 
     def __call__(self, inputs, *args, **kwargs):
         # A dict with more keys than the backbone takes (the guide passes
