@@ -6,6 +6,7 @@ import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.utils import distribution_utils
+from keras_nlp_clone.utils import lora_utils
 from keras_nlp_clone.utils import preset_utils
 from keras_nlp_clone.utils.keras_utils import EarlyAttributeMixin
 
@@ -24,8 +25,9 @@ class Backbone(EarlyAttributeMixin, keras.Model):
     `ValueError` naming it.
 
     This base class adds preset loading and saving (`from_preset`,
-    `save_to_preset`), the `presets` registry view and the `token_embedding`
-    accessor.
+    `save_to_preset`), the `presets` registry view, the `token_embedding`
+    accessor and LoRA fine-tuning (`enable_lora`, `save_lora_weights`,
+    `load_lora_weights`).
 
     Args:
         dtype: str or `keras.DTypePolicy`. The dtype policy for the model's
@@ -151,11 +153,22 @@ class Backbone(EarlyAttributeMixin, keras.Model):
         policy = self.dtype_policy
         if policy is not None and policy.name != keras.config.dtype_policy().name:
             config["dtype"] = keras.dtype_policies.serialize(policy)
+        lora = getattr(self, "_lora_config", None)
+        if lora is not None:
+            config["lora"] = dict(lora)
         return config
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        config = dict(config)
+        # The LoRA state is re-applied after construction, so the variables
+        # (and their order in `weights`, which preset files rely on) are
+        # those of the saved model.
+        lora = config.pop("lora", None)
+        backbone = cls(**config)
+        if lora is not None:
+            backbone.enable_lora(**lora)
+        return backbone
 
     @preset_utils.classproperty
     def presets(cls):
@@ -215,3 +228,135 @@ class Backbone(EarlyAttributeMixin, keras.Model):
             lambda path: preset_utils.save_weights_file(self, path),
         )
         preset_utils.save_metadata(self, preset_dir)
+
+    # === LoRA ===
+
+    def get_lora_target_names(self):
+        """The names of the layers `enable_lora` adapts by default.
+
+        Returns:
+            list of str: `["query", "value"]`, the query and value
+            projections (`EinsumDense` sublayers of every attention layer,
+            self- and cross-attention).
+        """
+        return list(lora_utils.DEFAULT_TARGET_NAMES)
+
+    @property
+    def lora_config(self):
+        """The LoRA state, `{"rank": int, "target_names": list of str}`, or
+        `None` when LoRA is off."""
+        config = getattr(self, "_lora_config", None)
+        return None if config is None else dict(config)
+
+    def enable_lora(self, rank, target_names=None):
+        """Enables LoRA on the backbone's layers named in `target_names`.
+
+        Each target layer (a `keras.layers.Dense`, `EinsumDense` or
+        `Embedding`, matched by its `name`) gets Keras' own LoRA
+        (`layer.enable_lora(rank)`): two matrices `lora_kernel_a` of shape
+        `kernel.shape[:-1] + (rank,)` (random) and `lora_kernel_b` of shape
+        `(rank, kernel.shape[-1])` (zeros) whose product is added to the
+        frozen kernel, so the outputs are unchanged until training moves
+        them. After the call the LoRA matrices are the backbone's only
+        trainable variables: every other variable (kernels, biases,
+        embeddings, layer norms) has `trainable=False`. Layers of a task
+        outside the backbone, such as a classifier head, keep their
+        trainability (they stay trainable); a head tied to the token
+        embedding (GPT-2, BART) is frozen with it.
+
+        Call it before `compile`/`fit`, or call `compile()` again after it
+        (the optimizer is built on the trainable variables). The state is
+        part of the config (`"lora"` key), so `save_to_preset` and
+        `from_preset` restore it, LoRA weights and trainability included.
+        Setting `trainable = True` on the backbone afterwards makes every
+        variable trainable again (Keras' rule).
+
+        Args:
+            rank: int. The rank of the LoRA matrices, > 0 (4, 8 or 16 are
+                usual).
+            target_names: list of str. The names of the layers to adapt.
+                Defaults to `None`, `get_lora_target_names()`: the attention
+                query and value projections (`"query"`, `"value"`). Other
+                names: `"key"`, `"attention_output"`,
+                `"feedforward_intermediate_dense"`,
+                `"feedforward_output_dense"`.
+
+        Returns:
+            None.
+
+        Raises:
+            ValueError: `rank` is not a positive int; `target_names` is
+                empty or a name matches no layer; LoRA is already enabled;
+                a target has a kernel constraint. Checked before anything
+                changes: after an error the backbone is as it was.
+
+        Examples:
+        >>> backbone = keras_nlp_clone.models.BertBackbone(
+        ...     vocabulary_size=100, num_layers=2, num_heads=2,
+        ...     hidden_dim=8, intermediate_dim=16)
+        >>> backbone.enable_lora(rank=4)
+        >>> len(backbone.trainable_weights)  # a and b on 2 layers x 2 targets
+        8
+
+        References:
+            - [Hu et al., 2021](https://arxiv.org/abs/2106.09685), LoRA:
+              Low-Rank Adaptation of Large Language Models.
+        """
+        if target_names is None:
+            target_names = self.get_lora_target_names()
+        lora_utils.enable_lora(self, rank, target_names)
+
+    def save_lora_weights(self, filepath):
+        """Saves the LoRA matrices (and only them) to a safetensors file.
+
+        The file holds one tensor per LoRA matrix, named by its variable
+        path (e.g. `transformer_layer_0/self_attention/query/lora_kernel_a`),
+        and the backbone class, rank and target names as metadata. It is
+        written to a temporary file first and then renamed, so a crash
+        never leaves a half-written file. Read it with `load_lora_weights`
+        on a backbone with the same base weights.
+
+        Args:
+            filepath: str or path-like. The file to write, e.g.
+                `"adapter.lora.safetensors"`; replaced if it exists.
+
+        Returns:
+            None.
+
+        Raises:
+            ValueError: LoRA is not enabled.
+
+        Examples:
+        >>> backbone.save_lora_weights("imdb.lora.safetensors")  # doctest: +SKIP
+        """
+        lora_utils.save_lora_weights(self, filepath)
+
+    def load_lora_weights(self, filepath):
+        """Loads LoRA matrices saved by `save_lora_weights`.
+
+        On a backbone without LoRA, LoRA is first enabled with the file's
+        rank and target names. The file is checked in full (format, backbone
+        class, rank, target names, every tensor's name and shape) before any
+        variable changes, so an error leaves the backbone as it was.
+
+        Args:
+            filepath: str or path-like. A file written by
+                `save_lora_weights`.
+
+        Returns:
+            None.
+
+        Raises:
+            FileNotFoundError: no file at `filepath`.
+            ValueError: not a LoRA weights file; saved from another backbone
+                class; another rank or other target names than the LoRA
+                enabled here; tensors missing, extra or of another shape
+                (another model configuration). The message names what
+                differs.
+
+        Examples:
+        >>> backbone = keras_nlp_clone.models.BertBackbone.from_preset(
+        ...     "all_minilm_l6_v2_en")  # doctest: +SKIP
+        >>> backbone.load_lora_weights("imdb.lora.safetensors")  # doctest: +SKIP
+        """
+        lora_utils.load_lora_weights(self, filepath)
