@@ -87,7 +87,8 @@ def measure(make_backbone, features, args, name):
             backbone.predict(features, batch_size=args.batch_size, verbose=0)
             times.append(time.perf_counter() - start)
         sharded = sum(
-            "model" in tuple(v.value.sharding.spec) for v in backbone.weights
+            "model" in tuple(getattr(v.value.sharding, "spec", ()))
+            for v in backbone.weights
         )
     finally:
         keras.distribution.set_distribution(None)
