@@ -6,6 +6,7 @@ from keras import ops
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.reversible_embedding import ReversibleEmbedding
 from keras_nlp_clone.utils.keras_utils import clone_initializer
+from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 
 
 @keras_nlp_clone_export
@@ -61,7 +62,9 @@ class MaskedLMHead(keras.layers.Layer):
 
     Returns:
         A float tensor `(batch, num_masks, vocabulary_size)` of logits (or
-        of `activation` applied to them), in the compute dtype.
+        of `activation` applied to them), in the compute dtype; float32
+        under a mixed precision policy (`"mixed_float16"`,
+        `"mixed_bfloat16"`).
 
     Raises:
         ValueError: when neither `vocabulary_size` nor `token_embedding` is
@@ -165,7 +168,7 @@ class MaskedLMHead(keras.layers.Layer):
                 self.vocabulary_size,
                 use_bias=False,
                 kernel_initializer=clone_initializer(self.kernel_initializer),
-                dtype=self.dtype_policy,
+                dtype=head_dtype_policy(self.dtype_policy),
                 name="output_dense",
             )
             self._output_dense.build(inputs_shape)
@@ -191,8 +194,9 @@ class MaskedLMHead(keras.layers.Layer):
             logits = self.token_embedding(x, reverse=True)
         else:
             logits = self._output_dense(x)
-        logits = ops.cast(logits, self.compute_dtype)
-        logits = logits + ops.cast(self._output_bias, self.compute_dtype)
+        dtype = self._logits_dtype()
+        logits = ops.cast(logits, dtype)
+        logits = logits + ops.cast(self._output_bias, dtype)
         if self.activation is not None:
             logits = self.activation(logits)
         return logits
@@ -202,8 +206,16 @@ class MaskedLMHead(keras.layers.Layer):
         # padding mask does not apply to them.
         return None
 
+    def _logits_dtype(self):
+        # float32 under mixed precision (see `head_dtype_policy`).
+        return head_dtype_policy(self.dtype_policy).compute_dtype
+
     def compute_output_shape(self, inputs_shape, mask_positions_shape):
         return (*mask_positions_shape, self.vocabulary_size)
+
+    def compute_output_spec(self, inputs, mask_positions):
+        shape = self.compute_output_shape(inputs.shape, mask_positions.shape)
+        return keras.KerasTensor(shape, dtype=self._logits_dtype())
 
     def get_config(self):
         config = super().get_config()

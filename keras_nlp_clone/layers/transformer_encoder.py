@@ -3,6 +3,9 @@
 import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.layers.cached_multi_head_attention import (
+    CachedMultiHeadAttention,
+)
 from keras_nlp_clone.layers.transformer_layer_utils import check_block_arguments
 from keras_nlp_clone.layers.transformer_layer_utils import dense_kwargs
 from keras_nlp_clone.layers.transformer_layer_utils import get_keras_mask
@@ -31,10 +34,12 @@ class TransformerEncoder(keras.layers.Layer):
     is built; each head has size `hidden_dim // num_heads`.
 
     Sublayers (their names are relied on by weight converters):
-    - `_self_attention_layer`: `keras.layers.MultiHeadAttention(num_heads,
-      key_dim=hidden_dim // num_heads)`; its `query`/`key`/`value` kernels
-      have shape `(hidden_dim, num_heads, head_dim)` and its output kernel
-      `(num_heads, head_dim, hidden_dim)`.
+    - `_self_attention_layer`: `CachedMultiHeadAttention(num_heads,
+      key_dim=hidden_dim // num_heads)` (used without a cache: the weights
+      and outputs of `keras.layers.MultiHeadAttention`, with the attention
+      probabilities in float32 under mixed precision); its
+      `query`/`key`/`value` kernels have shape `(hidden_dim, num_heads,
+      head_dim)` and its output kernel `(num_heads, head_dim, hidden_dim)`.
     - `_self_attention_layer_norm`: `keras.layers.LayerNormalization`.
     - `_self_attention_dropout`: `keras.layers.Dropout`.
     - `_feedforward_intermediate_dense`: `Dense(intermediate_dim)` with the
@@ -83,7 +88,8 @@ class TransformerEncoder(keras.layers.Layer):
     Returns:
         A tensor of the inputs' shape in the compute dtype; with
         `return_attention_scores=True`, a tuple `(outputs, scores)` where
-        `scores` has shape `(batch, num_heads, seq, seq)`.
+        `scores` has shape `(batch, num_heads, seq, seq)` (float32 under
+        a mixed precision policy).
 
     Raises:
         ValueError: when `intermediate_dim` or `num_heads` is not a positive
@@ -145,7 +151,7 @@ class TransformerEncoder(keras.layers.Layer):
         head_dim = hidden_dim // self.num_heads
 
         # === Self-attention block ===
-        self._self_attention_layer = keras.layers.MultiHeadAttention(
+        self._self_attention_layer = CachedMultiHeadAttention(
             num_heads=self.num_heads,
             key_dim=head_dim,
             dropout=self.dropout,
@@ -209,8 +215,10 @@ class TransformerEncoder(keras.layers.Layer):
         if not return_attention_scores:
             return outputs
         batch, length = inputs.shape[0], inputs.shape[1]
+        # Attention probabilities are float32 under mixed precision.
         scores = keras.KerasTensor(
-            (batch, self.num_heads, length, length), dtype=self.compute_dtype
+            (batch, self.num_heads, length, length),
+            dtype=keras.backend.result_type(self.compute_dtype, "float32"),
         )
         return outputs, scores
 

@@ -8,6 +8,7 @@ from keras_nlp_clone.layers.token_and_position_embedding import (
 from keras_nlp_clone.layers.transformer_encoder import TransformerEncoder
 from keras_nlp_clone.models.backbone import Backbone
 from keras_nlp_clone.utils.keras_utils import gelu_exact
+from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 
 
 class EncoderBackbone(Backbone):
@@ -63,8 +64,10 @@ class EncoderBackbone(Backbone):
             dtype=dtype,
             name=embeddings_name,
         )
-        # Masked LM heads tie their output projection to this table.
+        # Masked LM heads tie their output projection to this table; its
+        # logits are float32 under mixed precision.
         self.token_embedding = self.embeddings.token_embedding
+        self.token_embedding.reverse_dtype = head_dtype_policy(dtype).compute_dtype
         self.embeddings_layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=dtype, name="embeddings_layer_norm"
         )

@@ -153,3 +153,46 @@ class skip_variable_initialization:
     def __exit__(self, *args):
         for cls, original in self._patched:
             cls._initialize_with_initializer = original
+
+
+def head_dtype_policy(dtype=None):
+    """The dtype policy of a model's output head (the layer making logits).
+
+    Under a mixed precision policy (`"mixed_float16"`, `"mixed_bfloat16"`)
+    a model computes in float16 or bfloat16 and keeps float32 variables;
+    its logits are computed in float32 (the variable dtype), as the loss
+    and the samplers' softmax take them, as the Keras mixed precision guide
+    advises for a model's last layer, and as KerasNLP computed its
+    `ReversibleEmbedding` projections (`reverse_dtype="float32"`). Other
+    policies (float32, a full `"bfloat16"`, quantized ones) are returned as
+    they are.
+
+    Args:
+        dtype: `None` (the global policy), a policy name or a
+            `keras.DTypePolicy` (or `DTypePolicyMap`, whose default policy
+            decides).
+
+    Returns:
+        A `keras.DTypePolicy`: `DTypePolicy(variable_dtype)` for a mixed,
+        unquantized policy, else the policy itself.
+
+    Examples:
+    >>> head_dtype_policy("mixed_bfloat16").name
+    'float32'
+    >>> head_dtype_policy("bfloat16").name
+    'bfloat16'
+
+    References:
+        - [Micikevicius et al., 2018](https://arxiv.org/abs/1710.03740),
+          mixed precision training.
+    """
+    if dtype is None:
+        policy = keras.config.dtype_policy()
+    else:
+        policy = keras.dtype_policies.get(dtype)
+    if (
+        policy.quantization_mode is None
+        and policy.compute_dtype != policy.variable_dtype
+    ):
+        return keras.DTypePolicy(policy.variable_dtype)
+    return policy

@@ -32,7 +32,20 @@ class TestMaskedLMHead(TestCase):
             expected_output_shape=(2, 3, VOCAB),
             # dense kernel + bias, norm gamma + beta, output dense, bias.
             expected_num_trainable_weights=6,
+            # Logits are float32 under mixed precision: checked below.
+            run_mixed_precision_check=False,
         )
+
+    def test_mixed_precision_logits_are_float32(self):
+        layer = MaskedLMHead(vocabulary_size=VOCAB, dtype="mixed_bfloat16")
+        logits = layer(hidden_states(), MASK_POSITIONS)
+        assert keras.backend.standardize_dtype(logits.dtype) == "float32"
+        assert layer._intermediate_dense.compute_dtype == "bfloat16"
+        assert {w.dtype for w in layer.weights} == {"float32"}
+        spec = layer.compute_output_spec(
+            keras.KerasTensor((2, 5, HIDDEN)), keras.KerasTensor((2, 3), "int32")
+        )
+        assert spec.dtype == "float32"
 
     def test_layer_behaviors_tied(self):
         embedding = ReversibleEmbedding(VOCAB, HIDDEN)

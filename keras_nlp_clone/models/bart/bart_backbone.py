@@ -9,6 +9,7 @@ from keras_nlp_clone.layers.transformer_decoder import TransformerDecoder
 from keras_nlp_clone.layers.transformer_encoder import TransformerEncoder
 from keras_nlp_clone.models.backbone import Backbone
 from keras_nlp_clone.utils.keras_utils import gelu_exact
+from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 
 
 def bart_kernel_initializer(stddev=0.02):
@@ -126,6 +127,8 @@ class BartBackbone(Backbone):
             tie_weights=True,
             embeddings_initializer=bart_kernel_initializer(),
             dtype=dtype,
+            # float32 logits under mixed precision.
+            reverse_dtype=head_dtype_policy(dtype).compute_dtype,
             name="token_embedding",
         )
         # Encoder.

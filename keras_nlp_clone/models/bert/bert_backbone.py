@@ -8,6 +8,7 @@ from keras_nlp_clone.layers.reversible_embedding import ReversibleEmbedding
 from keras_nlp_clone.layers.transformer_encoder import TransformerEncoder
 from keras_nlp_clone.models.backbone import Backbone
 from keras_nlp_clone.utils.keras_utils import gelu_exact
+from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 
 
 def bert_kernel_initializer(stddev=0.02):
@@ -98,6 +99,8 @@ class BertBackbone(Backbone):
             output_dim=hidden_dim,
             embeddings_initializer=bert_kernel_initializer(),
             dtype=dtype,
+            # float32 logits under mixed precision.
+            reverse_dtype=head_dtype_policy(dtype).compute_dtype,
             name="token_embedding",
         )
         self.position_embedding = PositionEmbedding(

@@ -7,6 +7,7 @@ from keras_nlp_clone.models.bert.bert_backbone import BertBackbone
 from keras_nlp_clone.models.bert.bert_backbone import bert_kernel_initializer
 from keras_nlp_clone.models.bert.bert_preprocessor import BertPreprocessor
 from keras_nlp_clone.models.text_classifier import TextClassifier
+from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 
 
 @keras_nlp_clone_export
@@ -74,7 +75,8 @@ class BertClassifier(TextClassifier):
             num_classes,
             kernel_initializer=bert_kernel_initializer(),
             activation=activation,
-            dtype=backbone.dtype_policy,
+            # float32 logits under mixed precision.
+            dtype=head_dtype_policy(backbone.dtype_policy),
             name="logits",
         )
 

@@ -13,6 +13,7 @@ from keras_nlp_clone.models.distil_bert.distil_bert_preprocessor import (
     DistilBertPreprocessor,
 )
 from keras_nlp_clone.models.text_classifier import TextClassifier
+from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 
 
 @keras_nlp_clone_export
@@ -104,7 +105,8 @@ class DistilBertClassifier(TextClassifier):
             num_classes,
             kernel_initializer=distilbert_kernel_initializer(),
             activation=activation,
-            dtype=backbone.dtype_policy,
+            # float32 logits under mixed precision.
+            dtype=head_dtype_policy(backbone.dtype_policy),
             name="logits",
         )
 

@@ -8,6 +8,7 @@ from keras_nlp_clone.layers.reversible_embedding import ReversibleEmbedding
 from keras_nlp_clone.layers.transformer_decoder import TransformerDecoder
 from keras_nlp_clone.models.backbone import Backbone
 from keras_nlp_clone.utils.keras_utils import gelu_approximate
+from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 
 
 def gpt2_kernel_initializer(stddev=0.02):
@@ -97,6 +98,8 @@ class GPT2Backbone(Backbone):
             tie_weights=True,
             embeddings_initializer=gpt2_kernel_initializer(stddev=0.01),
             dtype=dtype,
+            # float32 logits under mixed precision.
+            reverse_dtype=head_dtype_policy(dtype).compute_dtype,
             name="token_embedding",
         )
         self.position_embedding = PositionEmbedding(

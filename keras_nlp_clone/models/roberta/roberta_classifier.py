@@ -11,6 +11,7 @@ from keras_nlp_clone.models.roberta.roberta_preprocessor import (
     RobertaPreprocessor,
 )
 from keras_nlp_clone.models.text_classifier import TextClassifier
+from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 
 
 @keras_nlp_clone_export
@@ -94,7 +95,8 @@ class RobertaClassifier(TextClassifier):
             num_classes,
             kernel_initializer=roberta_kernel_initializer(),
             activation=activation,
-            dtype=backbone.dtype_policy,
+            # float32 logits under mixed precision.
+            dtype=head_dtype_policy(backbone.dtype_policy),
             name="logits",
         )
 
