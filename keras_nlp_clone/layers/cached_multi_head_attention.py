@@ -41,6 +41,15 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
     plus `gate` with `use_gate=True`), so checkpoints of either layer load
     into the other.
 
+    Under a mixed precision policy (`"mixed_float16"`,
+    `"mixed_bfloat16"`) the projections run in the compute dtype, but the
+    attention probabilities are always computed in float32 (at least):
+    `keras.ops.dot_product_attention`, used when there is no dropout to
+    apply and no scores to return, does so on every backend, and the
+    explicit path (dropout in training, `return_attention_scores=True`)
+    does so here too, where `keras.layers.MultiHeadAttention` would run
+    its softmax in float16. Returned scores are float32.
+
     Args:
         num_heads: int. The number of attention heads.
         key_dim: int. The size of each head for query and key.
@@ -311,6 +320,25 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
         )
         return self._output_dense.call(attention_output), cache
 
+    def _probabilities_dtype(self):
+        # At least float32: float16 or bfloat16 probabilities lose the
+        # small weights of long attention spans.
+        return keras.backend.result_type(self.compute_dtype, "float32")
+
+    def _masked_softmax(self, attention_scores, attention_mask=None):
+        # `keras.layers.MultiHeadAttention` calls its `Softmax` sublayer,
+        # which casts the scores to the layer's compute dtype (float16
+        # under "mixed_float16"). Its `call` computes in the dtype it is
+        # given: the scores cast up to float32.
+        scores = ops.cast(attention_scores, self._probabilities_dtype())
+        if attention_mask is not None:
+            # `(batch, target, source)` -> `(batch, 1, target, source)`,
+            # as `keras.layers.MultiHeadAttention` expands it.
+            axis = -len(self._attention_axes) * 2 - 1
+            for _ in range(len(scores.shape) - len(attention_mask.shape)):
+                attention_mask = ops.expand_dims(attention_mask, axis=axis)
+        return self._softmax.call(scores, mask=attention_mask)
+
     def _torch_fast_path_ok(self):
         dense_layers = (
             self._query_dense,
@@ -439,6 +467,8 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
                 keys,
             )
             outputs += (
-                keras.KerasTensor(scores_shape, dtype=self.compute_dtype),
+                keras.KerasTensor(
+                    scores_shape, dtype=self._probabilities_dtype()
+                ),
             )
         return outputs[0] if len(outputs) == 1 else outputs
