@@ -7,6 +7,8 @@ from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.transformer_layer_utils import can_call_directly
+from keras_nlp_clone.layers.transformer_layer_utils import direct_call
+from keras_nlp_clone.layers.transformer_layer_utils import may_read_raw_kernel
 
 
 @keras_nlp_clone_export
@@ -294,17 +296,17 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
             return self._torch_cached_inference(
                 query, key, value, attention_mask, cache, cache_update_index
             )
-        query_heads = self._query_dense.call(query)
+        query_heads = direct_call(self._query_dense, query)
         cache = ops.cast(cache, self.compute_dtype)
         key_heads = cache[:, 0, ...]
         value_heads = cache[:, 1, ...]
         if cache_update_index is not None:
             start = [0, cache_update_index, 0, 0]
             key_heads = ops.slice_update(
-                key_heads, start, self._key_dense.call(key)
+                key_heads, start, direct_call(self._key_dense, key)
             )
             value_heads = ops.slice_update(
-                value_heads, start, self._value_dense.call(value)
+                value_heads, start, direct_call(self._value_dense, value)
             )
             cache = ops.stack((key_heads, value_heads), axis=1)
         mask = None
@@ -318,7 +320,7 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
             mask=mask,
             scale=1.0 / math.sqrt(float(self._key_dim)),
         )
-        return self._output_dense.call(attention_output), cache
+        return direct_call(self._output_dense, attention_output), cache
 
     def _probabilities_dtype(self):
         # At least float32: float16 or bfloat16 probabilities lose the
@@ -351,7 +353,7 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
             and self._key_dense.equation == "abc,cde->abde"
             and self._value_dense.equation == "abc,cde->abde"
             and self._output_dense.equation == "abcd,cde->abe"
-            and not any(getattr(d, "lora_enabled", False) for d in dense_layers)
+            and all(may_read_raw_kernel(d) for d in dense_layers)
         )
 
     def _torch_cached_inference(

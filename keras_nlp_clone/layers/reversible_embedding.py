@@ -116,8 +116,18 @@ class ReversibleEmbedding(keras.layers.Embedding):
     def build(self, inputs_shape=None):
         if self.built:
             return
+        mode = self.quantization_mode
+        if mode not in (None, "int8"):
+            raise ValueError(
+                f"`ReversibleEmbedding` supports the int8 quantized dtype "
+                f"policy only. Received: dtype policy with "
+                f"quantization_mode={mode!r} for layer `{self.name}`. Build "
+                "it with a float policy and call `quantize('int8')`."
+            )
+        # An int8 policy builds int8 tables (`_int8_build`) in place of the
+        # float ones, in the order `quantize` creates them.
         super().build(inputs_shape)
-        if not self.tie_weights:
+        if not self.tie_weights and mode is None:
             self.reverse_embeddings = self.add_weight(
                 name="reverse_embeddings",
                 shape=(self.output_dim, self.input_dim),
@@ -136,6 +146,100 @@ class ReversibleEmbedding(keras.layers.Embedding):
             kernel = self.reverse_embeddings
         dtype = self.reverse_dtype or self.compute_dtype
         logits = ops.matmul(ops.cast(inputs, dtype), ops.cast(kernel, dtype))
+        if self.logit_soft_cap is not None:
+            cap = ops.cast(self.logit_soft_cap, logits.dtype)
+            logits = ops.multiply(ops.tanh(ops.divide(logits, cap)), cap)
+        return logits
+
+    # === int8 quantization ===
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        if type_check and type(self) is not ReversibleEmbedding:
+            raise self._not_implemented_error(self.quantize)
+        if mode != "int8":
+            raise NotImplementedError(
+                "`ReversibleEmbedding` supports `quantize('int8')` only. "
+                f"Received: mode={mode!r}."
+            )
+        self.quantization_config = config
+        # The table is quantized per row (one scale per token), as Keras'
+        # `Embedding` does; the untied projection `(output_dim, input_dim)`
+        # per column, i.e. also one scale per token (output logit).
+        quantizer = keras.quantizers.AbsMaxQuantizer(axis=-1)
+        embeddings, embeddings_scale = quantizer(self._embeddings, to_numpy=True)
+        embeddings_scale = ops.squeeze(embeddings_scale, axis=-1)
+        del self._embeddings
+        if not self.tie_weights:
+            reverse_quantizer = keras.quantizers.AbsMaxQuantizer(axis=0)
+            reverse, reverse_scale = reverse_quantizer(
+                self.reverse_embeddings, to_numpy=True
+            )
+            reverse_scale = ops.squeeze(reverse_scale, axis=0)
+            del self.reverse_embeddings
+        self.quantized_build((self.input_dim, self.output_dim), mode, config)
+        self._embeddings.assign(embeddings)
+        self.embeddings_scale.assign(embeddings_scale)
+        if not self.tie_weights:
+            self.reverse_embeddings.assign(reverse)
+            self.reverse_embeddings_scale.assign(reverse_scale)
+        if self.dtype_policy.quantization_mode is None:
+            self.dtype_policy = keras.dtype_policies.get(
+                f"{mode}_from_{self.dtype_policy.name}"
+            )
+
+    def _int8_build(self, embeddings_shape, config=None):
+        super()._int8_build(embeddings_shape, config)
+        self.inputs_quantizer = keras.quantizers.AbsMaxQuantizer(axis=-1)
+        if not self.tie_weights:
+            self.reverse_embeddings = self.add_weight(
+                name="reverse_embeddings",
+                shape=(self.output_dim, self.input_dim),
+                initializer="zeros",
+                dtype="int8",
+                trainable=False,
+            )
+            self.reverse_embeddings_scale = self.add_weight(
+                name="reverse_embeddings_scale",
+                shape=(self.input_dim,),
+                initializer="ones",
+                trainable=False,
+            )
+
+    def _int8_call(self, inputs, reverse=False, training=None):
+        if not reverse:
+            return super()._int8_call(inputs, training=training)
+        if self.tie_weights:
+            kernel = ops.transpose(ops.convert_to_tensor(self._embeddings))
+            kernel_scale = ops.convert_to_tensor(self.embeddings_scale)
+        else:
+            kernel = ops.convert_to_tensor(self.reverse_embeddings)
+            kernel_scale = ops.convert_to_tensor(self.reverse_embeddings_scale)
+        dtype = self.reverse_dtype or self.compute_dtype
+
+        # Hidden states are quantized per token at call time and multiplied
+        # in int8 (as Keras' int8 `Dense` does); gradients reach the inputs
+        # through the dequantized kernel, so layers below (e.g. LoRA
+        # weights) can still be trained.
+        @ops.custom_gradient
+        def int8_matmul(inputs, kernel, kernel_scale):
+            def grad_fn(*args, upstream=None):
+                if upstream is None:
+                    (upstream,) = args
+                float_kernel = ops.divide(
+                    ops.cast(kernel, upstream.dtype),
+                    ops.cast(kernel_scale, upstream.dtype),
+                )
+                inputs_grad = ops.matmul(upstream, ops.transpose(float_kernel))
+                return (ops.cast(inputs_grad, inputs.dtype), None, None)
+
+            quantized, inputs_scale = self.inputs_quantizer(inputs, axis=-1)
+            logits = ops.cast(ops.matmul(quantized, kernel), dtype)
+            scale = ops.multiply(
+                ops.cast(inputs_scale, dtype), ops.cast(kernel_scale, dtype)
+            )
+            return ops.divide(logits, scale), grad_fn
+
+        logits = int8_matmul(inputs, kernel, kernel_scale)
         if self.logit_soft_cap is not None:
             cap = ops.cast(self.logit_soft_cap, logits.dtype)
             logits = ops.multiply(ops.tanh(ops.divide(logits, cap)), cap)
@@ -163,12 +267,15 @@ class ReversibleEmbedding(keras.layers.Embedding):
 
     @property
     def variable_serialization_spec(self):
-        # `reverse_embeddings` is saved after the embedding variables; the
-        # Keras loader skips it when the layer has none (tied weights).
+        # `reverse_embeddings` (and its int8 scale) is saved after the
+        # embedding variables; the Keras loader skips names the layer does
+        # not have (tied weights).
         spec = dict(super().variable_serialization_spec)
-        return {mode: [*names, "reverse_embeddings"] for mode, names in (
-            spec.items()
-        )}
+        spec = {
+            mode: [*names, "reverse_embeddings"] for mode, names in spec.items()
+        }
+        spec["int8"] = [*spec["int8"], "reverse_embeddings_scale"]
+        return spec
 
     def get_config(self):
         config = super().get_config()

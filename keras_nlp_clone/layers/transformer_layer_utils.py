@@ -121,6 +121,24 @@ def can_call_directly(layer, cache, training):
     )
 
 
+def may_read_raw_kernel(layer):
+    """Whether a fast path may use `layer.kernel` as the layer's whole
+    float weight matrix: not for a LoRA-enabled layer (the low-rank update
+    is added at call time) nor for a quantized one (an int8 kernel needs
+    its scales)."""
+    return not getattr(layer, "lora_enabled", False) and (
+        getattr(layer, "quantization_mode", None) is None
+    )
+
+
+def direct_call(layer, *args, **kwargs):
+    """`layer.call(...)`, or `layer.quantized_call(...)` for a quantized
+    layer (what `Layer.__call__` would dispatch to)."""
+    if getattr(layer, "quantization_mode", None) is not None:
+        return layer.quantized_call(*args, **kwargs)
+    return layer.call(*args, **kwargs)
+
+
 def _torch_dense(layer, x):
     import torch
 
@@ -154,7 +172,7 @@ def _torch_direct_call(layer, args, kwargs):
     kind = type(layer)
     if (
         kind is keras.layers.Dense
-        and not layer.lora_enabled
+        and may_read_raw_kernel(layer)
         and len(args[0].shape) >= 2
     ):
         return _torch_dense(layer, args[0])
@@ -182,4 +200,4 @@ def call_layer(layer, direct, *args, **kwargs):
         outputs = _torch_direct_call(layer, args, kwargs)
         if outputs is not None:
             return outputs
-    return layer.call(*args, **kwargs)
+    return direct_call(layer, *args, **kwargs)

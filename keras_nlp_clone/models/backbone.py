@@ -8,6 +8,7 @@ from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.utils import distribution_utils
 from keras_nlp_clone.utils import lora_utils
 from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.utils import quantization_utils
 from keras_nlp_clone.utils.keras_utils import EarlyAttributeMixin
 
 
@@ -51,6 +52,7 @@ class Backbone(EarlyAttributeMixin, keras.Model):
     def __init__(self, *args, dtype=None, **kwargs):
         super().__init__(*args, dtype=dtype, **kwargs)
         self._mark_functional_initialized()
+        quantization_utils.use_own_quantize(self)
 
     @classmethod
     def get_layout_map(
@@ -151,7 +153,18 @@ class Backbone(EarlyAttributeMixin, keras.Model):
             "trainable": self.trainable,
         }
         policy = self.dtype_policy
-        if policy is not None and policy.name != keras.config.dtype_policy().name:
+        if isinstance(policy, keras.dtype_policies.DTypePolicyMap):
+            policy = policy.default_policy
+        # After `quantize`, the quantized layers' policies are recorded by
+        # layer path (a `DTypePolicyMap`): the rebuilt backbone builds those
+        # layers in int8 directly, with the variables, in the same order,
+        # that the weights file holds.
+        quantized = quantization_utils.quantized_policy_map(
+            self._flatten_layers(include_self=False), policy.name
+        )
+        if quantized is not None:
+            config["dtype"] = keras.dtype_policies.serialize(quantized)
+        elif policy is not None and policy.name != keras.config.dtype_policy().name:
             config["dtype"] = keras.dtype_policies.serialize(policy)
         lora = getattr(self, "_lora_config", None)
         if lora is not None:
@@ -165,10 +178,66 @@ class Backbone(EarlyAttributeMixin, keras.Model):
         # (and their order in `weights`, which preset files rely on) are
         # those of the saved model.
         lora = config.pop("lora", None)
+        if isinstance(config.get("dtype"), dict):
+            # One policy object (a `DTypePolicyMap` after `quantize`) shared
+            # by every layer, rather than one copy per layer.
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
         backbone = cls(**config)
         if lora is not None:
             backbone.enable_lora(**lora)
         return backbone
+
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantizes the backbone's weights to int8 with Keras' own int8 path.
+
+        Every `keras.layers.Dense`, `EinsumDense` and `Embedding` (the
+        attention projections, feed-forward layers, pooler, segment and
+        token embeddings) gets an int8 kernel with one float32 scale per
+        output channel (absmax), and quantizes its inputs per token at call
+        time (`keras.Model.quantize`, int8 mode). The token embedding, a
+        `ReversibleEmbedding`, stores an int8 table with one scale per
+        token and also projects hidden states to logits in int8 (the tied
+        language-model head). Layer norms, biases and position embeddings
+        stay in full precision. The model then predicts and generates as
+        before, and `save_to_preset` / `from_preset` restore it quantized
+        (the quantized layers are recorded in the config).
+
+        All arguments and layers are checked before any layer changes:
+        after an error the backbone is as it was.
+
+        Args:
+            mode: str. `"int8"`, the only mode supported.
+            config: must be `None`: the default int8 scheme is used.
+            filters: optional. A regex string or list of them matched
+                against layer names (`re.search`), or a callable
+                `layer -> bool`: only the matching layers are quantized.
+                Defaults to `None`, every quantizable layer.
+            **kwargs: passed to `keras.Model.quantize`.
+
+        Returns:
+            None.
+
+        Raises:
+            ValueError: `mode` is not `"int8"` (e.g. `"int4"`, `"fp8"`);
+                `config` is given; `filters` selects no layer; a selected
+                layer is already quantized (quantizing twice); a layer
+                computes in float16 (`"mixed_float16"`).
+
+        Examples:
+        >>> backbone = keras_nlp_clone.models.BertBackbone(
+        ...     vocabulary_size=100, num_layers=2, num_heads=2,
+        ...     hidden_dim=8, intermediate_dim=16)
+        >>> backbone.quantize("int8")
+        >>> backbone.get_layer("pooled_dense").kernel.dtype
+        'int8'
+
+        References:
+            - [Dettmers et al., 2022](https://arxiv.org/abs/2208.07339),
+              LLM.int8(): 8-bit matrix multiplication for transformers.
+        """
+        quantization_utils.quantize_model(
+            self, mode, config=config, filters=filters, **kwargs
+        )
 
     @preset_utils.classproperty
     def presets(cls):

@@ -7,6 +7,7 @@ import numpy as np
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.utils import quantization_utils
 from keras_nlp_clone.utils.keras_utils import EarlyAttributeMixin
 from keras_nlp_clone.utils.lazy_module import tf
 
@@ -93,6 +94,7 @@ class Task(EarlyAttributeMixin, keras.Model):
     def __init__(self, *args, compile=True, **kwargs):
         super().__init__(*args, **kwargs)
         self._mark_functional_initialized()
+        quantization_utils.use_own_quantize(self)
         if getattr(self, "_backbone", None) is not None:
             self.dtype_policy = self._backbone.dtype_policy
         if compile:
@@ -346,7 +348,7 @@ class Task(EarlyAttributeMixin, keras.Model):
     # === Config and presets ===
 
     def get_config(self):
-        return {
+        config = {
             "backbone": keras.layers.serialize(self.backbone),
             "preprocessor": (
                 keras.layers.serialize(self.preprocessor)
@@ -356,14 +358,103 @@ class Task(EarlyAttributeMixin, keras.Model):
             "name": self.name,
             "trainable": self.trainable,
         }
+        # Quantized head layers (the backbone records its own), by path ->
+        # policy name; `from_config` quantizes them again after building.
+        quantized = {
+            layer.path: quantization_utils.concrete_policy(layer).name
+            for layer in self._quantizable_head_layers()
+            if quantization_utils.concrete_policy(layer).quantization_mode
+        }
+        if quantized:
+            config["quantized_head_layers"] = quantized
+        return config
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        quantized = config.pop("quantized_head_layers", None)
         for key in ("backbone", "preprocessor"):
             if isinstance(config.get(key), dict):
                 config[key] = keras.layers.deserialize(config[key])
-        return cls(**config)
+        task = cls(**config)
+        if quantized:
+            task._quantize_head_layers(quantized)
+        return task
+
+    def _quantizable_head_layers(self):
+        """The leaf layers of the task that are not the backbone's."""
+        if self.backbone is None:
+            return []
+        in_backbone = {id(layer) for layer in self.backbone._flatten_layers()}
+        return [
+            layer
+            for layer in quantization_utils.leaf_layers(self)
+            if id(layer) not in in_backbone
+        ]
+
+    def _quantize_head_layers(self, policies):
+        """Quantizes the head layers named by path in `policies` (path ->
+        policy name, as `get_config` records them) after the task is
+        built: the same steps, hence the same variables in the same order,
+        as the `quantize` call of the saved task."""
+        head = {layer.path: layer for layer in self._quantizable_head_layers()}
+        missing = sorted(set(policies) - set(head))
+        if missing:
+            raise ValueError(
+                f"The saved `{type(self).__name__}` config lists quantized "
+                f"head layers {missing}, which this task does not have "
+                f"(its head layers: {sorted(head)}). The config was saved "
+                "from a task with another architecture; re-save it."
+            )
+        modes = {keras.dtype_policies.get(name).quantization_mode for name in (
+            policies.values()
+        )}
+        ids = {id(head[path]) for path in policies}
+        for mode in sorted(modes):
+            quantization_utils.quantize_model(
+                self, mode, filters=lambda layer: id(layer) in ids
+            )
+
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantizes the task's weights, backbone and head, to int8.
+
+        The backbone's layers are quantized as `Backbone.quantize`
+        describes; the head's `Dense` layers (a classifier's `pooled_dense`
+        and `logits`, a masked LM head's intermediate dense) too. A head
+        tied to the token embedding (masked LM, GPT-2, BART) projects with
+        the embedding's int8 table. `predict`, `generate` and
+        `save_to_preset` / `from_preset` keep working.
+
+        All arguments and layers are checked before any layer changes:
+        after an error the task is as it was.
+
+        Args:
+            mode: str. `"int8"`, the only mode supported.
+            config: must be `None`: the default int8 scheme is used.
+            filters: optional. A regex string or list of them matched
+                against layer names, or a callable `layer -> bool`: only
+                the matching layers are quantized (e.g. the head of a task
+                built on an already quantized backbone). Defaults to
+                `None`, every quantizable layer.
+            **kwargs: passed to `keras.Model.quantize`.
+
+        Returns:
+            None.
+
+        Raises:
+            ValueError: `mode` is not `"int8"`; `config` is given;
+                `filters` selects no layer; a selected layer is already
+                quantized (quantizing twice); a layer computes in float16.
+
+        Examples:
+        >>> classifier = keras_nlp_clone.models.BertClassifier.from_preset(
+        ...     "all_minilm_l6_v2_en", num_classes=2)  # doctest: +SKIP
+        >>> classifier.quantize("int8")  # doctest: +SKIP
+        >>> classifier.predict(["What a film!"])  # doctest: +SKIP
+        """
+        quantization_utils.quantize_model(
+            self, mode, config=config, filters=filters, **kwargs
+        )
 
     @preset_utils.classproperty
     def presets(cls):

@@ -133,7 +133,10 @@ class GPT2CausalLM(CausalLM):
         PyTorch it is a contiguous copy, reused while the embedding is
         unchanged: a matrix-vector product with the transposed view is about
         three times slower on a CPU (the head is the largest product of a
-        decoding step)."""
+        decoding step). `None` after `quantize("int8")`: the head is then
+        the token embedding's own int8 reverse projection."""
+        if self.backbone.token_embedding.quantization_mode is not None:
+            return None
         embeddings = ops.convert_to_tensor(
             self.backbone.token_embedding.embeddings
         )
@@ -190,7 +193,15 @@ class GPT2CausalLM(CausalLM):
             hidden_states, cache = self._decode_with_cache(
                 prompt, cache, cache_update_index
             )
-            logits = ops.matmul(hidden_states, head_kernel)
+            if head_kernel is None:
+                logits = call_layer(
+                    self.backbone.token_embedding,
+                    can_call_directly(self.backbone, cache, training=False),
+                    hidden_states,
+                    reverse=True,
+                )
+            else:
+                logits = ops.matmul(hidden_states, head_kernel)
             return (
                 ops.squeeze(logits, axis=1),
                 ops.squeeze(hidden_states, axis=1),
