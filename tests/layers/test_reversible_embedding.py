@@ -131,3 +131,66 @@ class TestReversibleEmbedding(TestCase):
     def test_invalid_soft_cap(self):
         with pytest.raises(ValueError, match="logit_soft_cap=0"):
             ReversibleEmbedding(10, 4, logit_soft_cap=0)
+
+
+def _int8_reference(hidden, table, table_scale):
+    """The int8 reverse projection in NumPy: hidden states quantized per
+    row (absmax to [-127, 127]), an int32 product with the int8 table,
+    rescaled."""
+    hidden_scale = 127.0 / np.maximum(np.abs(hidden).max(-1, keepdims=True), 1e-7)
+    q = np.clip(np.round(hidden * hidden_scale), -127, 127).astype("int32")
+    return (q @ table.astype("int32").T) / (hidden_scale * table_scale)
+
+
+class TestQuantizedReversibleEmbedding(TestCase):
+    @pytest.mark.parametrize("tie_weights", [True, False])
+    def test_int8_reverse_projection(self, tie_weights):
+        keras.utils.set_random_seed(0)
+        layer = ReversibleEmbedding(20, 8, tie_weights=tie_weights)
+        ids = np.array([[1, 2, 3, 19]])
+        hidden = np.random.default_rng(0).normal(size=(2, 3, 8)).astype("float32")
+        float_lookup = keras.ops.convert_to_numpy(layer(ids))
+        float_logits = keras.ops.convert_to_numpy(layer(hidden, reverse=True))
+        layer.quantize("int8")
+        assert layer.quantization_mode == "int8"
+        assert layer._embeddings.dtype == "int8"
+        assert tuple(layer.embeddings_scale.shape) == (20,)
+        if tie_weights:
+            table = keras.ops.convert_to_numpy(layer._embeddings)
+            scale = keras.ops.convert_to_numpy(layer.embeddings_scale)
+        else:
+            assert layer.reverse_embeddings.dtype == "int8"
+            assert tuple(layer.reverse_embeddings_scale.shape) == (20,)
+            table = keras.ops.convert_to_numpy(layer.reverse_embeddings).T
+            scale = keras.ops.convert_to_numpy(layer.reverse_embeddings_scale)
+        logits = keras.ops.convert_to_numpy(layer(hidden, reverse=True))
+        self.assertAllClose(
+            logits, _int8_reference(hidden, table, scale), atol=1e-4, rtol=1e-4
+        )
+        # Close to float32 (int8 rounding of both operands).
+        error = np.abs(logits - float_logits).max()
+        assert 0 < error <= 0.02 * np.abs(float_logits).max()
+        lookup = keras.ops.convert_to_numpy(layer(ids))
+        assert np.abs(lookup - float_lookup).max() <= 0.01 * np.abs(float_lookup).max()
+        with pytest.raises(ValueError, match="already quantized"):
+            layer.quantize("int8")
+
+    def test_int8_policy_builds_the_quantized_variables(self):
+        quantized = ReversibleEmbedding(20, 8, tie_weights=False)
+        quantized.build()
+        quantized.quantize("int8")
+        built = ReversibleEmbedding(
+            20, 8, tie_weights=False, dtype="int8_from_float32"
+        )
+        built.build()
+        assert [(v.name, v.dtype, tuple(v.shape)) for v in built.weights] == [
+            (v.name, v.dtype, tuple(v.shape)) for v in quantized.weights
+        ]
+
+    def test_other_modes_refused(self):
+        layer = ReversibleEmbedding(20, 8)
+        layer.build()
+        with pytest.raises(NotImplementedError, match="int8"):
+            layer.quantize("int4")
+        assert layer.quantization_mode is None
+        assert layer.embeddings.dtype == "float32"
