@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import lora_utils
 from keras_nlp_clone.utils import preset_utils
 from keras_nlp_clone.utils import quantization_utils
 from keras_nlp_clone.utils.keras_utils import EarlyAttributeMixin
@@ -108,6 +109,10 @@ class Task(EarlyAttributeMixin, keras.Model):
     @backbone.setter
     def backbone(self, value):
         object.__setattr__(self, "_backbone", value)
+        if value is not None:
+            # Lets `Backbone.enable_lora` drop this task's compiled
+            # functions, which were traced without the LoRA matrices.
+            lora_utils.register_task(value, self)
 
     @property
     def preprocessor(self):

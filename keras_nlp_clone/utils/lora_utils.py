@@ -210,7 +210,34 @@ def enable_lora(backbone, rank, target_names=None):
         variable.trainable = id(variable) in lora_ids
     config = {"rank": rank, "target_names": target_names}
     object.__setattr__(backbone, "_lora_config", config)
+    reset_compiled_functions(backbone)
     return dict(config)
+
+
+def register_task(backbone, task):
+    """Records (weakly) that `task` runs `backbone`, so that
+    `enable_lora` can reset the task's compiled functions."""
+    import weakref
+
+    tasks = backbone.__dict__.get("_lora_tasks")
+    if tasks is None:
+        tasks = weakref.WeakSet()
+        object.__setattr__(backbone, "_lora_tasks", tasks)
+    tasks.add(task)
+
+
+def reset_compiled_functions(backbone):
+    """Drops the compiled `train`/`test`/`predict`/`generate` functions of
+    `backbone` and of the tasks running it: traced before `enable_lora`,
+    a TensorFlow graph would keep computing without the LoRA matrices.
+    They are rebuilt on next use."""
+    models = [backbone, *backbone.__dict__.get("_lora_tasks", ())]
+    for model in models:
+        for name in ("train_function", "test_function", "predict_function"):
+            if getattr(model, name, None) is not None:
+                setattr(model, name, None)
+        if model.__dict__.get("generate_function") is not None:
+            object.__setattr__(model, "generate_function", None)
 
 
 def _check_lora_enabled(backbone, action):
