@@ -140,14 +140,17 @@ class GPT2CausalLM(CausalLM):
         embeddings = ops.convert_to_tensor(
             self.backbone.token_embedding.embeddings
         )
+        # The dtype of the embedding's reverse projection: float32 logits
+        # under mixed precision.
+        dtype = self.backbone.token_embedding.reverse_dtype or self.compute_dtype
         if keras.config.backend() != "torch":
-            return ops.transpose(ops.cast(embeddings, self.compute_dtype))
+            return ops.transpose(ops.cast(embeddings, dtype))
         # The copy is kept until the embedding changes: PyTorch bumps a
         # tensor's `_version` on every in-place update (`assign`, training).
-        key = (id(embeddings), embeddings._version, self.compute_dtype)
+        key = (id(embeddings), embeddings._version, dtype)
         cached = self.__dict__.get("_torch_head_kernel")
         if cached is None or cached[0] != key:
-            kernel = ops.transpose(ops.cast(embeddings, self.compute_dtype))
+            kernel = ops.transpose(ops.cast(embeddings, dtype))
             cached = (key, kernel.contiguous())
             object.__setattr__(self, "_torch_head_kernel", cached)
         return cached[1]
@@ -182,6 +185,10 @@ class GPT2CausalLM(CausalLM):
         padding_mask = ops.cast(padding_mask, "bool")
         hidden_states, cache = self._build_cache(token_ids)
         head_kernel = self._head_kernel()
+        cast_to_head = head_kernel is not None and (
+            keras.backend.standardize_dtype(head_kernel.dtype)
+            != self.compute_dtype
+        )
         row_lengths = ops.sum(ops.cast(padding_mask, "int32"), axis=-1)
         # The first position to generate; at least 1 (a token to continue).
         index = ops.maximum(ops.min(row_lengths), 1)
@@ -201,7 +208,10 @@ class GPT2CausalLM(CausalLM):
                     reverse=True,
                 )
             else:
-                logits = ops.matmul(hidden_states, head_kernel)
+                x = hidden_states
+                if cast_to_head:  # float32 logits under mixed precision
+                    x = ops.cast(x, head_kernel.dtype)
+                logits = ops.matmul(x, head_kernel)
             return (
                 ops.squeeze(logits, axis=1),
                 ops.squeeze(hidden_states, axis=1),
