@@ -28,4 +28,9 @@ if [ -f benchmarks/tokenization_benchmark.py ]; then
 fi
 run python benchmarks/byte_pair_tokenization_benchmark.py
 run python benchmarks/generation_benchmark.py
+run python benchmarks/sharded_predict_benchmark.py
+run python benchmarks/lora_benchmark.py
+for backend in ${BACKENDS}; do
+    run python benchmarks/quantization_benchmark.py --backend "${backend}"
+done
 exit $status
