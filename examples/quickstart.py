@@ -24,7 +24,7 @@ Run it with:
 With `--lora_rank R`, the backbone is fine-tuned with LoRA
 (`backbone.enable_lora(R)`: rank-R updates of the attention query and value
 projections; the rest of the backbone frozen, the classifier head trained)
-at a learning rate of 1e-3 unless `--learning_rate` says otherwise; the LoRA
+at a learning rate of 2e-3 unless `--learning_rate` says otherwise; the LoRA
 matrices are also saved on their own with `save_lora_weights`. See
 docs/lora.md for the measured accuracy of both ways.
 
@@ -43,7 +43,7 @@ PRESET = "all_minilm_l6_v2_en"
 # The learning rate `BertClassifier` compiles itself with.
 DEFAULT_LEARNING_RATE = 5e-5
 # LoRA trains few, freshly initialised weights: a larger step suits it.
-LORA_LEARNING_RATE = 1e-3
+LORA_LEARNING_RATE = 2e-3
 BACKENDS = example_utils.BACKENDS
 FRESH_SENTENCES = [
     "An absolute delight from start to finish, with wonderful performances.",

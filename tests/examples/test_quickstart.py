@@ -46,7 +46,7 @@ def test_quickstart_rejects_bad_flags():
     # Full fine-tuning by default, at the classifier's learning rate; LoRA
     # at its own unless one is given.
     assert args.lora_rank == 0 and args.learning_rate == 5e-5
-    assert quickstart.parse_args(["--lora_rank", "8"]).learning_rate == 1e-3
+    assert quickstart.parse_args(["--lora_rank", "8"]).learning_rate == 2e-3
     args = quickstart.parse_args(["--lora_rank", "8", "--learning_rate", "5e-4"])
     assert args.learning_rate == 5e-4
     with pytest.raises(SystemExit):
