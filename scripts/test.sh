@@ -5,10 +5,20 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
+# Test files run in parallel on PYTEST_WORKERS processes (pytest-xdist),
+# each file whole on one worker (`--dist loadfile`: module fixtures are
+# shared, test order within a file kept). Most tests are bound by Python
+# and compilation on one core, so two workers use both cores of the
+# project's machines. PYTEST_WORKERS=0 runs in one process.
+workers=${PYTEST_WORKERS:-2}
+parallel=()
+if [ "${workers}" != "0" ]; then
+    parallel=(-n "${workers}" --dist loadfile)
+fi
 status=0
 for backend in jax tensorflow torch; do
     echo "=== KERAS_BACKEND=${backend} ==="
-    KERAS_BACKEND=${backend} python -m pytest -q -p no:cacheprovider "$@"
+    KERAS_BACKEND=${backend} python -m pytest -q -p no:cacheprovider "${parallel[@]}" "$@"
     rc=$?
     # pytest exits 5 when it selected no tests: a failure here.
     if [ $rc -ne 0 ]; then
