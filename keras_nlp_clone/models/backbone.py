@@ -27,8 +27,10 @@ class Backbone(EarlyAttributeMixin, keras.Model):
 
     This base class adds preset loading and saving (`from_preset`,
     `save_to_preset`), the `presets` registry view, the `token_embedding`
-    accessor and LoRA fine-tuning (`enable_lora`, `save_lora_weights`,
-    `load_lora_weights`).
+    accessor, LoRA fine-tuning (`enable_lora`, `save_lora_weights`,
+    `load_lora_weights`), int8 quantization (`quantize`) and the
+    `keras.distribution` layout for sharding on a device mesh
+    (`get_layout_map`, JAX only).
 
     Args:
         dtype: str or `keras.DTypePolicy`. The dtype policy for the model's
