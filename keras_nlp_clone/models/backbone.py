@@ -5,6 +5,7 @@ import os
 import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils import distribution_utils
 from keras_nlp_clone.utils import lora_utils
 from keras_nlp_clone.utils import preset_utils
@@ -47,7 +48,11 @@ class Backbone(EarlyAttributeMixin, keras.Model):
 
     def __new__(cls, *args, **kwargs):
         # Subclasses create their variables before `Backbone.__init__` runs,
-        # so a mesh that cannot split them is reported here, first.
+        # so bad sizes, and a mesh that cannot split them, are reported
+        # here, first.
+        argument_checks.check_constructor_arguments(
+            cls, args, kwargs, attention_hidden_dim=True
+        )
         distribution_utils.check_backbone_fits_distribution(cls, args, kwargs)
         return super().__new__(cls, *args, **kwargs)
 

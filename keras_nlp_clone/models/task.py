@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils import lora_utils
 from keras_nlp_clone.utils import preset_utils
 from keras_nlp_clone.utils import quantization_utils
@@ -91,6 +92,12 @@ class Task(EarlyAttributeMixin, keras.Model):
 
     backbone_cls = None
     preprocessor_cls = None
+
+    def __new__(cls, *args, **kwargs):
+        # `num_classes=0`, `dropout=1.5` or an unknown activation name are
+        # reported by name here, before the subclass builds any layer.
+        argument_checks.check_constructor_arguments(cls, args, kwargs)
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, compile=True, **kwargs):
         super().__init__(*args, **kwargs)
