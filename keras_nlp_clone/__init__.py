@@ -2,8 +2,8 @@
 
 Use it as `import keras_nlp_clone as keras_nlp`. Modules:
 `keras_nlp_clone.tokenizers`, `keras_nlp_clone.layers`,
-`keras_nlp_clone.models`, `keras_nlp_clone.samplers` and
-`keras_nlp_clone.utils`.
+`keras_nlp_clone.models`, `keras_nlp_clone.samplers`,
+`keras_nlp_clone.metrics` and `keras_nlp_clone.utils`.
 
 TensorFlow is imported only when string preprocessing first runs, so under
 the JAX and PyTorch backends importing this package does not import it.
@@ -12,6 +12,7 @@ the JAX and PyTorch backends importing this package does not import it.
 __version__ = "0.1.0.dev0"
 
 from keras_nlp_clone import layers  # noqa: E402
+from keras_nlp_clone import metrics  # noqa: E402
 from keras_nlp_clone import models  # noqa: E402
 from keras_nlp_clone import samplers  # noqa: E402
 from keras_nlp_clone import tokenizers  # noqa: E402
