@@ -7,11 +7,15 @@ from keras_nlp_clone.api_export import get_registered_class
 from tests.test_case import TestCase
 
 PUBLIC = [
+    "AlibiBias",
     "CachedMultiHeadAttention",
+    "FNetEncoder",
     "MaskedLMHead",
     "MaskedLMMaskGenerator",
     "MultiSegmentPacker",
     "PositionEmbedding",
+    "RandomDeletion",
+    "RandomSwap",
     "ReversibleEmbedding",
     "RotaryEmbedding",
     "SinePositionEncoding",
