@@ -16,6 +16,8 @@ from keras_nlp_clone.models.bert import BertMaskedLMPreprocessor
 from keras_nlp_clone.models.bert import BertPreprocessor
 from keras_nlp_clone.models.bert import BertTextClassifier
 from keras_nlp_clone.models.bert import BertTextClassifierPreprocessor
+from keras_nlp_clone.models.bert import BertTextEmbedder
+from keras_nlp_clone.models.bert import BertTextEmbedderPreprocessor
 from keras_nlp_clone.models.bert import BertTokenizer
 from keras_nlp_clone.models.causal_lm import CausalLM
 from keras_nlp_clone.models.causal_lm_preprocessor import CausalLMPreprocessor
@@ -52,6 +54,10 @@ from keras_nlp_clone.models.text_classifier import TextClassifier
 from keras_nlp_clone.models.text_classifier_preprocessor import (
     TextClassifierPreprocessor,
 )
+from keras_nlp_clone.models.text_embedder import TextEmbedder
+from keras_nlp_clone.models.text_embedder_preprocessor import (
+    TextEmbedderPreprocessor,
+)
 from keras_nlp_clone.models.xlm_roberta import XLMRobertaBackbone
 from keras_nlp_clone.models.xlm_roberta import XLMRobertaClassifier
 from keras_nlp_clone.models.xlm_roberta import XLMRobertaMaskedLM
@@ -60,6 +66,10 @@ from keras_nlp_clone.models.xlm_roberta import XLMRobertaPreprocessor
 from keras_nlp_clone.models.xlm_roberta import XLMRobertaTextClassifier
 from keras_nlp_clone.models.xlm_roberta import (
     XLMRobertaTextClassifierPreprocessor,
+)
+from keras_nlp_clone.models.xlm_roberta import XLMRobertaTextEmbedder
+from keras_nlp_clone.models.xlm_roberta import (
+    XLMRobertaTextEmbedderPreprocessor,
 )
 from keras_nlp_clone.models.xlm_roberta import XLMRobertaTokenizer
 from keras_nlp_clone.tokenizers.tokenizer import Tokenizer

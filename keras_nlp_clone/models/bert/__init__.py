@@ -14,6 +14,10 @@ from keras_nlp_clone.models.bert.bert_preprocessor import (
 )
 from keras_nlp_clone.models.bert.bert_presets import backbone_presets
 from keras_nlp_clone.models.bert.bert_presets import preset_aliases
+from keras_nlp_clone.models.bert.bert_text_embedder import BertTextEmbedder
+from keras_nlp_clone.models.bert.bert_text_embedder_preprocessor import (
+    BertTextEmbedderPreprocessor,
+)
 from keras_nlp_clone.models.bert.bert_tokenizer import BertTokenizer
 from keras_nlp_clone.utils import preset_utils
 

@@ -29,6 +29,12 @@ from keras_nlp_clone.models.xlm_roberta.xlm_roberta_presets import (
 from keras_nlp_clone.models.xlm_roberta.xlm_roberta_presets import (
     preset_aliases,
 )
+from keras_nlp_clone.models.xlm_roberta.xlm_roberta_text_embedder import (
+    XLMRobertaTextEmbedder,
+)
+from keras_nlp_clone.models.xlm_roberta.xlm_roberta_text_embedder_preprocessor import (
+    XLMRobertaTextEmbedderPreprocessor,
+)
 from keras_nlp_clone.models.xlm_roberta.xlm_roberta_tokenizer import (
     XLMRobertaTokenizer,
 )
