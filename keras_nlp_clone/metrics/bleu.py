@@ -97,8 +97,11 @@ class Bleu(keras.metrics.Metric):
             sequence of tokens (strings or ints) per string: a list of lists,
             a `tf.RaggedTensor` or a dense tensor. A `keras_nlp_clone`
             tokenizer (e.g. `keras_nlp_clone.tokenizers.ByteTokenizer()`)
-            works as is. Defaults to `None`: SacreBLEU's default `"13a"`
-            tokenization (no lowercasing), as in KerasNLP.
+            works as is, and is serialized by `get_config`; another callable
+            is put in the config as is (a config round trip in memory keeps
+            it, but only a Keras layer can be saved to JSON). Defaults to
+            `None`: SacreBLEU's default `"13a"` tokenization (no
+            lowercasing), as in KerasNLP.
         max_order: int. The largest n-gram order used, at least 1.
             Defaults to `4`.
         smooth: bool. Whether to apply the add-one smoothing of Lin and Och
@@ -352,7 +355,7 @@ class Bleu(keras.metrics.Metric):
     def get_config(self):
         config = super().get_config()
         tokenizer = self.tokenizer
-        if tokenizer is not None:
+        if isinstance(tokenizer, keras.layers.Layer):
             tokenizer = keras.saving.serialize_keras_object(tokenizer)
         config.update(
             {
@@ -367,7 +370,7 @@ class Bleu(keras.metrics.Metric):
     def from_config(cls, config):
         config = dict(config)
         tokenizer = config.get("tokenizer")
-        if isinstance(tokenizer, (dict, str)):
+        if isinstance(tokenizer, dict):
             config["tokenizer"] = keras.saving.deserialize_keras_object(
                 tokenizer
             )

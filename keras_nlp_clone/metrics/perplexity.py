@@ -1,10 +1,19 @@
 """Perplexity: the exponent of the mean token cross-entropy."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.metrics.metric_utils import check_float_dtype
+
+
+def _is_string_like(x):
+    if isinstance(x, (str, bytes, list, tuple)):
+        x = np.asarray(x)
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in ("U", "S", "O")
+    return "string" in str(getattr(x, "dtype", ""))
 
 
 @keras_nlp_clone_export
@@ -168,6 +177,13 @@ class Perplexity(keras.metrics.Metric):
             )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        for arg_name, value in (("y_true", y_true), ("y_pred", y_pred)):
+            if _is_string_like(value):
+                raise TypeError(
+                    f"`{self.__class__.__name__}` takes token ids and "
+                    "predicted distributions, not strings. Tokenize the "
+                    f"targets first. Received a string `{arg_name}`."
+                )
         y_true = ops.convert_to_tensor(y_true)
         y_pred = ops.convert_to_tensor(y_pred)
         self._check_inputs(y_true, y_pred)

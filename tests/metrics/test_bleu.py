@@ -190,6 +190,9 @@ class TestBleu(TestCase):
         refs, hyps = list(references[:60]), list(hypotheses[:60])
         bleu = Bleu(tokenizer=lambda texts: [t.split() for t in texts])
         bleu.update_state(refs, hyps)
+        # A plain callable stays itself through a config round trip.
+        restored = Bleu.from_config(bleu.get_config())
+        assert restored.tokenizer is bleu.tokenizer
         expected = sacrebleu.corpus_bleu(
             hyps, [refs], smooth_method="none", tokenize="none"
         ).score
