@@ -7,6 +7,7 @@ import keras
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils import distribution_utils
+from keras_nlp_clone.utils import input_checks
 from keras_nlp_clone.utils import lora_utils
 from keras_nlp_clone.utils import preset_utils
 from keras_nlp_clone.utils import quantization_utils
@@ -139,6 +140,9 @@ class Backbone(EarlyAttributeMixin, keras.Model):
                     "Pass the dict a matching preprocessor produces."
                 )
             inputs = {k: inputs[k] for k in names}
+        # Ids past a table would be gathered silently on JAX (clamped).
+        # Only concrete values are checked: see `input_checks`.
+        input_checks.check_backbone_inputs(self, inputs)
         return super().__call__(inputs, *args, **kwargs)
 
     @property

@@ -7,6 +7,7 @@ import numpy as np
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.utils import argument_checks
+from keras_nlp_clone.utils import input_checks
 from keras_nlp_clone.utils import lora_utils
 from keras_nlp_clone.utils import preset_utils
 from keras_nlp_clone.utils import quantization_utils
@@ -176,7 +177,19 @@ class Task(EarlyAttributeMixin, keras.Model):
                 num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True,
             )
+        if self.backbone is not None:
+            ds = input_checks.assert_ids_in_dataset(
+                self.backbone, ds, owner=type(self).__name__
+            )
         return ds.prefetch(tf.data.AUTOTUNE)
+
+    def _check_ids(self, x):
+        """Checks concrete token/segment ids against the backbone's
+        tables (`input_checks`); raises a `ValueError` naming the input."""
+        if self.backbone is not None and x is not None:
+            input_checks.check_backbone_inputs(
+                self.backbone, x, owner=type(self).__name__
+            )
 
     def _needs_pipeline(self, x):
         return self.preprocessor is not None or _is_dataset(x)
@@ -212,6 +225,9 @@ class Task(EarlyAttributeMixin, keras.Model):
             A `keras.callbacks.History`.
         """
         if not self._needs_pipeline(x):
+            self._check_ids(x)
+            if isinstance(validation_data, (tuple, list)):
+                self._check_ids(validation_data[0])
             return super().fit(
                 x=x,
                 y=y,
@@ -266,11 +282,14 @@ class Task(EarlyAttributeMixin, keras.Model):
         # `fit` evaluates its (already preprocessed) validation data through
         # this method with `_use_cached_eval_dataset=True`.
         if kwargs.get("_use_cached_eval_dataset") or not self._needs_pipeline(x):
+            if not kwargs.get("_use_cached_eval_dataset"):
+                self._check_ids(x)
             return super().evaluate(
                 x=x, y=y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
             )
         if not _is_dataset(x) and _num_samples(x) <= _MAX_IN_MEMORY_SAMPLES:
             x, y, sample_weight = self._preprocess_in_memory(x, y, sample_weight)
+            self._check_ids(x)
             return super().evaluate(
                 x=x, y=y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
             )
@@ -285,9 +304,11 @@ class Task(EarlyAttributeMixin, keras.Model):
             `(num_samples, num_classes)` for a classifier.
         """
         if not self._needs_pipeline(x):
+            self._check_ids(x)
             return super().predict(x=x, batch_size=batch_size, **kwargs)
         if not _is_dataset(x) and _num_samples(x) <= _MAX_IN_MEMORY_SAMPLES:
             x, _, _ = self._preprocess_in_memory(x)
+            self._check_ids(x)
             return super().predict(x=x, batch_size=batch_size, **kwargs)
         ds = self._make_dataset(x, None, None, batch_size, False)
         return super().predict(x=ds, **kwargs)
