@@ -143,6 +143,11 @@ class TestRandomDeletion(TestCase):
         assert runs_a == runs_b
         assert runs_a[0] != runs_a[1]  # Each call draws anew.
         assert RandomDeletion(0.5, seed=8)(ids) != runs_a[0]
+        # An `np.random.Generator` or an int as `rng` repeats too.
+        assert first(ids, rng=np.random.default_rng(0)) == second(
+            ids, rng=np.random.default_rng(0)
+        )
+        assert first(ids, rng=4) == second(ids, rng=4) != first(ids, rng=5)
         # Unseeded layers draw their seed from Python's `random`.
         keras.utils.set_random_seed(3)
         seed_a = RandomDeletion(0.5).seed

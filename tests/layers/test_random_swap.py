@@ -169,6 +169,14 @@ class TestRandomSwap(TestCase):
         assert runs_a == [run(second), run(second)]
         assert runs_a[0] != runs_a[1]  # Each call draws anew.
         assert run(RandomSwap(0.5, seed=8)) != runs_a[0]
+        # An `np.random.Generator` or an int as `rng` repeats too.
+        for rng_a, rng_b in (
+            (np.random.default_rng(0), np.random.default_rng(0)),
+            (4, 4),
+        ):
+            out_a = keras.ops.convert_to_numpy(first(ids, rng=rng_a))
+            out_b = keras.ops.convert_to_numpy(second(ids, rng=rng_b))
+            assert out_a.tolist() == out_b.tolist() != ids.tolist()
         keras.utils.set_random_seed(3)
         seed_a = RandomSwap(0.5).seed
         keras.utils.set_random_seed(3)
