@@ -132,6 +132,7 @@ class CausalLM(Task):
         *,
         weighted_metrics="auto",
         sampler="top_k",
+        draft_model=None,
         **kwargs,
     ):
         """Configures training and generation, with task defaults for
@@ -148,13 +149,22 @@ class CausalLM(Task):
                 `"random"`, `"beam"`, `"contrastive"`) or a
                 `keras_nlp_clone.samplers.Sampler` instance, used by
                 `generate`. Defaults to `"top_k"`.
+            draft_model: `None`, or a smaller causal LM of the same family
+                and vocabulary (e.g. a `GPT2CausalLM` with fewer layers)
+                that proposes tokens for a `SpeculativeSampler` (speculative
+                decoding), which needs one. Defaults to `None`.
             **kwargs: passed to `keras.Model.compile` (`jit_compile`, ...).
                 `jit_compile=False` also turns XLA off for `generate` on
                 TensorFlow.
 
         Raises:
-            ValueError: for an unknown sampler name.
+            ValueError: for an unknown sampler name; a `SpeculativeSampler`
+                without a `draft_model`, a `draft_model` with another
+                sampler, or a draft model of another class or vocabulary
+                size (the message names both sizes).
         """
+        sampler = samplers.get(sampler)
+        self._check_draft_model(sampler, draft_model)
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(2e-5)
         if loss == "auto":
@@ -168,7 +178,8 @@ class CausalLM(Task):
             weighted_metrics=weighted_metrics,
             **kwargs,
         )
-        object.__setattr__(self, "_sampler", samplers.get(sampler))
+        object.__setattr__(self, "_sampler", sampler)
+        object.__setattr__(self, "_draft_model", draft_model)
         # A new sampler needs a new compiled function.
         object.__setattr__(self, "generate_function", None)
 
@@ -176,6 +187,44 @@ class CausalLM(Task):
     def sampler(self):
         """The `Sampler` used by `generate` (set with `compile`)."""
         return getattr(self, "_sampler", None)
+
+    @property
+    def draft_model(self):
+        """The draft model of speculative decoding (set with `compile`), or
+        `None`."""
+        return self.__dict__.get("_draft_model")
+
+    def _check_draft_model(self, sampler, draft_model):
+        speculative = isinstance(sampler, samplers.SpeculativeSampler)
+        if speculative and draft_model is None:
+            raise ValueError(
+                "A `SpeculativeSampler` needs a draft model: pass "
+                "`compile(sampler=..., draft_model=small_causal_lm)`, or "
+                'use another sampler (e.g. sampler="greedy").'
+            )
+        if draft_model is None:
+            return
+        if not speculative:
+            raise ValueError(
+                "`draft_model` is used by `SpeculativeSampler` only. "
+                f"Received: sampler={type(sampler).__name__}. Pass "
+                "`sampler=keras_nlp_clone.samplers.SpeculativeSampler()`."
+            )
+        if not isinstance(draft_model, type(self)):
+            raise ValueError(
+                f"`draft_model` must be a `{type(self).__name__}` like the "
+                f"target model. Received: {type(draft_model).__name__}."
+            )
+        sizes = [
+            getattr(getattr(m, "backbone", None), "vocabulary_size", None)
+            for m in (draft_model, self)
+        ]
+        if None not in sizes and sizes[0] != sizes[1]:
+            raise ValueError(
+                "The draft model and the target model must share a "
+                f"vocabulary. Received: draft vocabulary size {sizes[0]}, "
+                f"target vocabulary size {sizes[1]}."
+            )
 
     # === Generation ===
 
@@ -232,12 +281,21 @@ class CausalLM(Task):
 
         sampler = self.sampler
 
+        def model_variables():
+            # A speculative sampler's draft model is state too.
+            models = [self] + [m for m in [self.draft_model] if m is not None]
+            return (
+                [v for m in models for v in m.trainable_variables],
+                [v for m in models for v in m.non_trainable_variables],
+            )
+
         def compiled(inputs, state, stop_token_ids=None):
             sampler_values, trainable_values, non_trainable_values = state
+            trainable, non_trainable = model_variables()
             mapping = itertools.chain(
                 zip(sampler.variables, sampler_values),
-                zip(self.trainable_variables, trainable_values),
-                zip(self.non_trainable_variables, non_trainable_values),
+                zip(trainable, trainable_values),
+                zip(non_trainable, non_trainable_values),
             )
             with keras.StatelessScope(state_mapping=mapping) as scope:
                 outputs = self.generate_step(inputs, stop_token_ids)
@@ -249,10 +307,11 @@ class CausalLM(Task):
         compiled = jax.jit(compiled, static_argnames="stop_token_ids")
 
         def function(inputs, stop_token_ids=None):
+            trainable, non_trainable = model_variables()
             state = (
                 [v.value for v in sampler.variables],
-                [v.value for v in self.trainable_variables],
-                [v.value for v in self.non_trainable_variables],
+                [v.value for v in trainable],
+                [v.value for v in non_trainable],
             )
             outputs, sampler_values = compiled(
                 inputs, state, stop_token_ids=stop_token_ids

@@ -9,6 +9,7 @@ from keras_nlp_clone.samplers.sampler import Sampler
 from keras_nlp_clone.samplers.serialization import deserialize
 from keras_nlp_clone.samplers.serialization import get
 from keras_nlp_clone.samplers.serialization import serialize
+from keras_nlp_clone.samplers.speculative_sampler import SpeculativeSampler
 from keras_nlp_clone.samplers.top_k_sampler import TopKSampler
 from keras_nlp_clone.samplers.top_p_sampler import TopPSampler
 
@@ -18,6 +19,7 @@ __all__ = [
     "GreedySampler",
     "RandomSampler",
     "Sampler",
+    "SpeculativeSampler",
     "TopKSampler",
     "TopPSampler",
     "deserialize",

@@ -8,6 +8,7 @@ from keras_nlp_clone.samplers.contrastive_sampler import ContrastiveSampler
 from keras_nlp_clone.samplers.greedy_sampler import GreedySampler
 from keras_nlp_clone.samplers.random_sampler import RandomSampler
 from keras_nlp_clone.samplers.sampler import Sampler
+from keras_nlp_clone.samplers.speculative_sampler import SpeculativeSampler
 from keras_nlp_clone.samplers.top_k_sampler import TopKSampler
 from keras_nlp_clone.samplers.top_p_sampler import TopPSampler
 
@@ -17,6 +18,7 @@ SAMPLERS_BY_NAME = {
     "contrastive": ContrastiveSampler,
     "greedy": GreedySampler,
     "random": RandomSampler,
+    "speculative": SpeculativeSampler,
     "top_k": TopKSampler,
     "top_p": TopPSampler,
 }

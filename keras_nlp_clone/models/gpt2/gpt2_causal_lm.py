@@ -12,6 +12,7 @@ from keras_nlp_clone.models.gpt2.gpt2_backbone import GPT2Backbone
 from keras_nlp_clone.models.gpt2.gpt2_causal_lm_preprocessor import (
     GPT2CausalLMPreprocessor,
 )
+from keras_nlp_clone.samplers.speculative_sampler import SpeculativeSampler
 
 
 @keras_nlp_clone_export
@@ -167,6 +168,68 @@ class GPT2CausalLM(CausalLM):
         )
         return self._decode_with_cache(token_ids, cache, 0)
 
+    def _cached_logits_function(self):
+        """Returns `f(token_ids, cache, cache_update_index)` -> `(logits,
+        hidden_states, cache)` with the generation head (see
+        `_head_kernel`)."""
+        head_kernel = self._head_kernel()
+        cast_to_head = head_kernel is not None and (
+            keras.backend.standardize_dtype(head_kernel.dtype)
+            != self.compute_dtype
+        )
+
+        def call(token_ids, cache, cache_update_index):
+            hidden_states, cache = self._decode_with_cache(
+                token_ids, cache, cache_update_index
+            )
+            if head_kernel is None:
+                logits = call_layer(
+                    self.backbone.token_embedding,
+                    can_call_directly(self.backbone, cache, training=False),
+                    hidden_states,
+                    reverse=True,
+                )
+            else:
+                x = hidden_states
+                if cast_to_head:  # float32 logits under mixed precision
+                    x = ops.cast(x, head_kernel.dtype)
+                logits = ops.matmul(x, head_kernel)
+            return logits, hidden_states, cache
+
+        return call
+
+    def _next_function(self):
+        """The sampler's `next(prompt, cache, index)`: runs the token at
+        `index - 1` through the cache."""
+        call = self._cached_logits_function()
+
+        def next(prompt, cache, index):
+            cache_update_index = index - 1
+            batch_size = ops.shape(prompt)[0]
+            prompt = ops.slice(prompt, [0, cache_update_index], [batch_size, 1])
+            logits, hidden_states, cache = call(prompt, cache, cache_update_index)
+            return (
+                ops.squeeze(logits, axis=1),
+                ops.squeeze(hidden_states, axis=1),
+                cache,
+            )
+
+        return next
+
+    def _verify_function(self):
+        """`SpeculativeSampler`'s `verify_next(prompt, cache, index,
+        length)`: runs the `length` tokens from `index - 1` through the
+        cache in one pass, giving the logits of positions `index` to
+        `index + length - 1`."""
+        call = self._cached_logits_function()
+
+        def verify_next(prompt, cache, index, length):
+            batch_size = ops.shape(prompt)[0]
+            block = ops.slice(prompt, [0, index - 1], [batch_size, length])
+            return call(block, cache, index - 1)
+
+        return verify_next
+
     def generate_step(self, inputs, stop_token_ids=None):
         """Generates the tokens of one batch of padded prompts.
 
@@ -184,49 +247,35 @@ class GPT2CausalLM(CausalLM):
         token_ids, padding_mask = inputs["token_ids"], inputs["padding_mask"]
         padding_mask = ops.cast(padding_mask, "bool")
         hidden_states, cache = self._build_cache(token_ids)
-        head_kernel = self._head_kernel()
-        cast_to_head = head_kernel is not None and (
-            keras.backend.standardize_dtype(head_kernel.dtype)
-            != self.compute_dtype
-        )
         row_lengths = ops.sum(ops.cast(padding_mask, "int32"), axis=-1)
         # The first position to generate; at least 1 (a token to continue).
         index = ops.maximum(ops.min(row_lengths), 1)
-
-        def next(prompt, cache, index):
-            cache_update_index = index - 1
-            batch_size = ops.shape(prompt)[0]
-            prompt = ops.slice(prompt, [0, cache_update_index], [batch_size, 1])
-            hidden_states, cache = self._decode_with_cache(
-                prompt, cache, cache_update_index
-            )
-            if head_kernel is None:
-                logits = call_layer(
-                    self.backbone.token_embedding,
-                    can_call_directly(self.backbone, cache, training=False),
-                    hidden_states,
-                    reverse=True,
+        speculative = {}
+        if isinstance(self.sampler, SpeculativeSampler):
+            # Speculative decoding: the draft model proposes, this model
+            # verifies blocks of tokens (see `compile(draft_model=...)`).
+            draft = self.draft_model
+            if draft is None:
+                raise ValueError(
+                    "A `SpeculativeSampler` needs a draft model: pass "
+                    "`compile(sampler=..., draft_model=small_causal_lm)`."
                 )
-            else:
-                x = hidden_states
-                if cast_to_head:  # float32 logits under mixed precision
-                    x = ops.cast(x, head_kernel.dtype)
-                logits = ops.matmul(x, head_kernel)
-            return (
-                ops.squeeze(logits, axis=1),
-                ops.squeeze(hidden_states, axis=1),
-                cache,
-            )
+            speculative = {
+                "draft_next": draft._next_function(),
+                "draft_cache": draft._build_cache(token_ids)[1],
+                "verify_next": self._verify_function(),
+            }
 
         token_ids = self.sampler(
-            next=next,
+            next=self._next_function(),
             prompt=token_ids,
             cache=cache,
             index=index,
             mask=padding_mask,
             stop_token_ids=stop_token_ids,
             hidden_states=hidden_states,
-            model=self,
+            model=(self, self.draft_model) if speculative else self,
+            **speculative,
         )
         padding_mask = compute_generated_padding_mask(
             token_ids, padding_mask, stop_token_ids
