@@ -188,9 +188,10 @@ class TextEmbedder(Task):
         """Refuses preprocessed `token_ids` outside the vocabulary.
 
         Out-of-range ids are not an error on every backend: JAX clamps an
-        embedding lookup's index and TensorFlow's XLA returns zeros, so the
-        embeddings would silently be wrong. Checked on in-memory inputs
-        (`tf.data` datasets are not read ahead).
+        embedding lookup's index, so the embeddings would silently be
+        wrong, and elsewhere the failure is an index error deep in the
+        backend. Checked on in-memory inputs (`tf.data` datasets are not
+        read ahead).
         """
         if self.preprocessor is not None or not isinstance(x, dict):
             return

@@ -17,9 +17,9 @@ class XLMRobertaTextEmbedder(TextEmbedder):
 
     Runs an `XLMRobertaBackbone` and pools its `sequence_output` over the
     non-padding tokens (`pooling_mode="mean"`, the default), then
-    L2-normalizes: the architecture of multilingual sentence-transformers
-    models built on XLM-RoBERTa (e.g. paraphrase-multilingual-mpnet-base-v2,
-    whose Hugging Face directory loads with `from_preset`). `"cls"` pools
+    L2-normalizes: the architecture of the multilingual sentence-transformers
+    models built on XLM-RoBERTa (Hugging Face XLM-RoBERTa directories load
+    with `from_preset`). `"cls"` pools
     the `<s>` state, `"max"` takes the elementwise maximum; see
     `TextEmbedder`. Equal within 1e-5 to Hugging Face's `XLMRobertaModel`
     followed by mean pooling on the same weights. With an
