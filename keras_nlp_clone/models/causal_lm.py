@@ -408,7 +408,9 @@ class CausalLM(Task):
 
         Raises:
             ValueError: for `stop_token_ids="auto"` without a preprocessor,
-                or a bad `stop_token_ids`.
+                a bad `stop_token_ids`, or prompt ids outside the token
+                embedding (`[0, vocabulary_size)`), checked per batch before
+                the compiled loop runs.
         """
         stop_token_ids = self._resolve_stop_token_ids(stop_token_ids)
         generate_function = self.make_generate_function()
@@ -432,6 +434,9 @@ class CausalLM(Task):
 
         outputs = []
         for prompt in batches:
+            # The compiled loop cannot raise on bad ids (JAX would clamp
+            # them): check each batch of concrete prompt ids before it.
+            self._check_ids(prompt)
             generated = _to_numpy(
                 generate_function(_to_backend(prompt), stop_token_ids=stop_token_ids)
             )

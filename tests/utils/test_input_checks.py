@@ -176,3 +176,32 @@ class TestTaskPaths(TestCase):
         ):
             classifier.predict(["w59 w1"], verbose=0)
         assert classifier.predict(["w1 w2"], verbose=0).shape == (1, 2)
+
+
+class TestGeneratePrompts(TestCase):
+    def test_causal_lm_prompt_ids(self, backbones):
+        causal_lm = models.GPT2CausalLM(backbones["gpt2"], preprocessor=None)
+        prompt = {
+            "token_ids": np.array([[3, 7, VOCABULARY_SIZE + 5, 0, 0]]),
+            "padding_mask": np.array([[1, 1, 1, 0, 0]], bool),
+        }
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                f"`GPT2CausalLM` got `token_ids` up to {VOCABULARY_SIZE + 5}"
+            ),
+        ):
+            causal_lm.generate(prompt, stop_token_ids=None)
+
+    def test_seq_2_seq_prompt_ids(self, backbones):
+        seq_2_seq = models.BartSeq2SeqLM(backbones["bart"], preprocessor=None)
+        prompt = {
+            "encoder_token_ids": np.array([[3, 7, 9, 2, 1]]),
+            "encoder_padding_mask": np.ones((1, 5), bool),
+            "decoder_token_ids": np.array([[2, 0, -4, 1, 1]]),
+            "decoder_padding_mask": np.array([[1, 1, 1, 0, 0]], bool),
+        }
+        with pytest.raises(
+            ValueError, match=re.escape("negative id in `decoder_token_ids` (-4)")
+        ):
+            seq_2_seq.generate(prompt, stop_token_ids=None)
