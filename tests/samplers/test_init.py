@@ -13,6 +13,7 @@ PUBLIC = [
     "GreedySampler",
     "RandomSampler",
     "Sampler",
+    "SpeculativeSampler",
     "TopKSampler",
     "TopPSampler",
     "deserialize",
