@@ -7,7 +7,6 @@ from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.models.task import Task
-from keras_nlp_clone.models.task import _is_dataset
 from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 
 POOLING_MODES = ("mean", "cls", "max")
@@ -184,37 +183,6 @@ class TextEmbedder(Task):
 
     # === Input checks ===
 
-    def _check_token_ids(self, x):
-        """Refuses preprocessed `token_ids` outside the vocabulary.
-
-        Out-of-range ids are not an error on every backend: JAX clamps an
-        embedding lookup's index, so the embeddings would silently be
-        wrong, and elsewhere the failure is an index error deep in the
-        backend. Checked on in-memory inputs (`tf.data` datasets are not
-        read ahead).
-        """
-        if self.preprocessor is not None or not isinstance(x, dict):
-            return
-        if "token_ids" not in x or _is_dataset(x):
-            return
-        token_ids = np.asarray(keras.ops.convert_to_numpy(x["token_ids"]))
-        if token_ids.size == 0:
-            return
-        vocabulary_size = getattr(self.backbone, "vocabulary_size", None)
-        if vocabulary_size is None:
-            return
-        largest, smallest = int(token_ids.max()), int(token_ids.min())
-        if largest >= vocabulary_size or smallest < 0:
-            raise ValueError(
-                "`token_ids` holds ids outside the backbone's vocabulary: "
-                f"the largest id is {largest} and the smallest {smallest}, "
-                f"but vocabulary_size={vocabulary_size} (valid ids 0 to "
-                f"{vocabulary_size - 1}). The ids were made with another "
-                "vocabulary than this backbone's: preprocess with the "
-                "preset's tokenizer (e.g. pass raw strings to a task built "
-                "with `from_preset`)."
-            )
-
     def predict(self, x=None, batch_size=None, **kwargs):
         """Embeds raw strings, a dataset, or preprocessed inputs.
 
@@ -230,21 +198,19 @@ class TextEmbedder(Task):
             A float32 NumPy array of shape `(num_samples, hidden_dim)`.
 
         Raises:
-            ValueError: preprocessed `token_ids` outside the vocabulary.
+            ValueError: preprocessed `token_ids` outside `[0,
+                vocabulary_size)` (checked by `Task` for every task).
         """
-        self._check_token_ids(x)
         return super().predict(x=x, batch_size=batch_size, **kwargs)
 
     def fit(self, x=None, y=None, batch_size=None, **kwargs):
         """Trains the embedder; inputs as in `Task.fit`, `y` the target
         embeddings of shape `(num_samples, hidden_dim)` for the default
         cosine similarity loss."""
-        self._check_token_ids(x)
         return super().fit(x=x, y=y, batch_size=batch_size, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """Evaluates the embedder; inputs as in `fit`."""
-        self._check_token_ids(x)
         return super().evaluate(x=x, y=y, batch_size=batch_size, **kwargs)
 
     def get_config(self):
