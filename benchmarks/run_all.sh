@@ -33,4 +33,10 @@ run python benchmarks/lora_benchmark.py
 for backend in ${BACKENDS}; do
     run python benchmarks/quantization_benchmark.py --backend "${backend}"
 done
+for backend in ${BACKENDS}; do
+    run python benchmarks/text_embedder_benchmark.py --backend "${backend}"
+done
+for backend in ${BACKENDS}; do
+    run python benchmarks/speculative_sampling_benchmark.py --backend "${backend}"
+done
 exit $status
