@@ -2,6 +2,9 @@ import os
 import subprocess
 import sys
 
+import keras
+import pytest
+
 import keras_nlp_clone.layers as layers
 from keras_nlp_clone.api_export import get_registered_class
 from tests.test_case import TestCase
@@ -35,6 +38,10 @@ class TestLayersApi(TestCase):
             assert get_registered_class(name) is cls
             assert cls.__doc__ and "Examples:" in cls.__doc__
 
+    # The subprocess sets its own backend: one run per suite is enough.
+    @pytest.mark.skipif(
+        keras.backend.backend() != "jax", reason="runs once, under JAX"
+    )
     def test_import_does_not_import_tensorflow_under_jax(self):
         root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
         code = (
