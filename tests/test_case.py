@@ -268,3 +268,30 @@ def _to_python(x):
     if isinstance(x, (list, tuple, str, bytes, int, float)) or x is None:
         return x
     return keras.ops.convert_to_numpy(x).tolist()
+
+
+def assert_runs_without_tensorflow(code):
+    """Runs `code` in a fresh Python process under the JAX backend and
+    asserts it succeeds without importing TensorFlow.
+
+    Args:
+        code: str. Python statements (imports and calls of the library).
+
+    Raises:
+        AssertionError: when the process fails or TensorFlow was imported,
+            with the end of its stderr.
+    """
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (
+        code.strip().rstrip(";")
+        + "\nimport sys\nassert 'tensorflow' not in sys.modules, 'tensorflow imported'"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": root}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

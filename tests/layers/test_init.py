@@ -1,6 +1,3 @@
-import os
-import subprocess
-import sys
 
 import keras
 import pytest
@@ -8,6 +5,7 @@ import pytest
 import keras_nlp_clone.layers as layers
 from keras_nlp_clone.api_export import get_registered_class
 from tests.test_case import TestCase
+from tests.test_case import assert_runs_without_tensorflow
 
 PUBLIC = [
     "AlibiBias",
@@ -43,16 +41,6 @@ class TestLayersApi(TestCase):
         keras.backend.backend() != "jax", reason="runs once, under JAX"
     )
     def test_import_does_not_import_tensorflow_under_jax(self):
-        root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-        code = (
+        assert_runs_without_tensorflow(
             "import sys; import keras_nlp_clone.layers; "
-            "assert 'tensorflow' not in sys.modules, 'tensorflow imported'"
         )
-        env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": root}
-        result = subprocess.run(
-            [sys.executable, "-c", code],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
