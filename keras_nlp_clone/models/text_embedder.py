@@ -209,10 +209,6 @@ class TextEmbedder(Task):
         cosine similarity loss."""
         return super().fit(x=x, y=y, batch_size=batch_size, **kwargs)
 
-    def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
-        """Evaluates the embedder; inputs as in `fit`."""
-        return super().evaluate(x=x, y=y, batch_size=batch_size, **kwargs)
-
     def get_config(self):
         config = super().get_config()
         config.update(

@@ -56,7 +56,7 @@ def _concrete_numpy(value):
             return np.asarray(value)
         except ValueError:
             return None  # ragged lists: the model reports those itself
-    if keras.KerasTensor is not None and isinstance(value, keras.KerasTensor):
+    if isinstance(value, keras.KerasTensor):
         return None
     backend = keras.backend.backend()
     if backend == "jax":
