@@ -309,6 +309,39 @@ class Backbone(EarlyAttributeMixin, keras.Model):
         )
         preset_utils.save_metadata(self, preset_dir)
 
+    def export_to_transformers(self, path):
+        """Exports the backbone as a Hugging Face `transformers` model.
+
+        Writes `config.json` (with the Hugging Face `model_type` and
+        `architectures`, e.g. `["BertModel"]`) and `model.safetensors` into
+        a new directory, which `transformers.AutoModel.from_pretrained`
+        loads to a model with the same outputs. The files go to a temporary
+        directory renamed to `path` at the end, so a failed export leaves
+        nothing behind. Export a tokenizer to the same place with
+        `Task.export_to_transformers`, or to another directory with
+        `Tokenizer.export_to_transformers`.
+
+        Args:
+            path: str. The directory to create; it must not exist or be an
+                empty directory.
+
+        Raises:
+            ValueError: the family has no exporter (the message lists the
+                supported classes), `path` is a file or a non-empty
+                directory, or the Hugging Face class cannot hold this
+                configuration exactly.
+
+        Examples:
+        >>> backbone = keras_nlp_clone.models.BertBackbone.from_preset(
+        ...     "all_minilm_l6_v2_en")
+        >>> backbone.export_to_transformers("/tmp/minilm_hf")
+        >>> import transformers
+        >>> model = transformers.AutoModel.from_pretrained("/tmp/minilm_hf")
+        """
+        from keras_nlp_clone.presets import hf_export
+
+        hf_export.export_to_transformers(self, path)
+
     # === LoRA ===
 
     def get_lora_target_names(self):

@@ -540,6 +540,44 @@ class Task(EarlyAttributeMixin, keras.Model):
             self.save_task_weights,
         )
 
+    def export_to_transformers(self, path):
+        """Exports the task as a Hugging Face `transformers` model with its
+        head, plus its tokenizer, in one directory.
+
+        Writes `config.json` (the Hugging Face head class in
+        `architectures`, e.g. `["BertForSequenceClassification"]`) and
+        `model.safetensors` with the backbone and head weights; when the
+        task has a preprocessor, its tokenizer's files (vocabulary,
+        `tokenizer_config.json`, `special_tokens_map.json`) go to the same
+        directory, as KerasHub does, so `AutoModelFor...` and
+        `AutoTokenizer` both load from `path`. A `BertTextEmbedder` gives a
+        sentence-transformers directory. The files go to a temporary
+        directory renamed to `path` at the end.
+
+        Args:
+            path: str. The directory to create; it must not exist or be an
+                empty directory.
+
+        Raises:
+            ValueError: the task (or its tokenizer) has no exporter (the
+                message lists the supported classes), `path` is a file or a
+                non-empty directory, or the head has no exact Hugging Face
+                counterpart (e.g. a classifier head of another width).
+
+        Examples:
+        >>> classifier = keras_nlp_clone.models.BertClassifier.from_preset(
+        ...     "all_minilm_l6_v2_en", num_classes=2)
+        >>> classifier.export_to_transformers("/tmp/minilm_classifier")
+        >>> import transformers
+        >>> model = transformers.AutoModelForSequenceClassification \\
+        ...     .from_pretrained("/tmp/minilm_classifier")
+        >>> tokenizer = transformers.AutoTokenizer.from_pretrained(
+        ...     "/tmp/minilm_classifier")
+        """
+        from keras_nlp_clone.presets import hf_export
+
+        hf_export.export_to_transformers(self, path)
+
     def _head_layers(self):
         return [
             layer

@@ -205,6 +205,40 @@ class Tokenizer(PreprocessingLayer):
         os.makedirs(asset_dir, exist_ok=True)
         self.save_assets(asset_dir)
 
+    def export_to_transformers(self, path):
+        """Exports the tokenizer as Hugging Face `transformers` tokenizer
+        files.
+
+        Writes the vocabulary files (e.g. `vocab.txt` for WordPiece,
+        `sentencepiece.bpe.model` for XLM-RoBERTa),
+        `tokenizer_config.json` and `special_tokens_map.json` into a new
+        directory that `transformers.AutoTokenizer.from_pretrained` loads
+        to a tokenizer giving the same ids. The files go to a temporary
+        directory renamed to `path` at the end.
+
+        Args:
+            path: str. The directory to create; it must not exist or be an
+                empty directory.
+
+        Raises:
+            ValueError: the tokenizer class has no exporter (the message
+                lists the supported classes), or `path` is a file or a
+                non-empty directory.
+
+        Examples:
+        >>> tokenizer = keras_nlp_clone.models.BertTokenizer.from_preset(
+        ...     "all_minilm_l6_v2_en")
+        >>> tokenizer.export_to_transformers("/tmp/minilm_tokenizer")
+        >>> import transformers
+        >>> hf = transformers.AutoTokenizer.from_pretrained(
+        ...     "/tmp/minilm_tokenizer")
+        >>> hf("The quick brown fox.", add_special_tokens=False)["input_ids"]
+        [1996, 4248, 2829, 4419, 1012]
+        """
+        from keras_nlp_clone.presets import hf_export
+
+        hf_export.export_to_transformers(self, path)
+
     @classmethod
     def from_preset(cls, preset, config_file="tokenizer.json", **kwargs):
         """Instantiates a tokenizer from a preset.
