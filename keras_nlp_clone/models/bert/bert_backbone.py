@@ -9,11 +9,12 @@ from keras_nlp_clone.layers.transformer_encoder import TransformerEncoder
 from keras_nlp_clone.models.backbone import Backbone
 from keras_nlp_clone.utils.keras_utils import gelu_exact
 from keras_nlp_clone.utils.keras_utils import head_dtype_policy
+from keras_nlp_clone.utils.host_initializers import HostTruncatedNormal
 
 
 def bert_kernel_initializer(stddev=0.02):
     """BERT's initializer: truncated normal with standard deviation 0.02."""
-    return keras.initializers.TruncatedNormal(stddev=stddev)
+    return HostTruncatedNormal(stddev=stddev)
 
 
 @keras_nlp_clone_export

@@ -9,11 +9,12 @@ from keras_nlp_clone.layers.transformer_decoder import TransformerDecoder
 from keras_nlp_clone.models.backbone import Backbone
 from keras_nlp_clone.utils.keras_utils import gelu_approximate
 from keras_nlp_clone.utils.keras_utils import head_dtype_policy
+from keras_nlp_clone.utils.host_initializers import HostRandomNormal
 
 
 def gpt2_kernel_initializer(stddev=0.02):
     """GPT-2's initializer: normal with standard deviation 0.02."""
-    return keras.initializers.RandomNormal(stddev=stddev)
+    return HostRandomNormal(stddev=stddev)
 
 
 @keras_nlp_clone_export

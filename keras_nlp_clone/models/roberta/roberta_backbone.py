@@ -4,12 +4,13 @@ import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.models.encoder_backbone import EncoderBackbone
+from keras_nlp_clone.utils.host_initializers import HostTruncatedNormal
 
 
 def roberta_kernel_initializer(stddev=0.02):
     """RoBERTa's initializer: truncated normal with standard deviation
     0.02."""
-    return keras.initializers.TruncatedNormal(stddev=stddev)
+    return HostTruncatedNormal(stddev=stddev)
 
 
 @keras_nlp_clone_export
