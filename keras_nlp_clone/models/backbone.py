@@ -5,11 +5,19 @@ import os
 import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.presets.files import CONFIG_FILE
+from keras_nlp_clone.presets.files import MODEL_WEIGHTS_FILE
+from keras_nlp_clone.presets.loader import get_preset_loader
+from keras_nlp_clone.presets.registry import classproperty
+from keras_nlp_clone.presets.registry import presets_for_class
+from keras_nlp_clone.presets.saver import atomic_save
+from keras_nlp_clone.presets.saver import save_metadata
+from keras_nlp_clone.presets.saver import save_serialized_object
+from keras_nlp_clone.presets.weights_file import save_weights_file
 from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils import distribution_utils
 from keras_nlp_clone.utils import input_checks
 from keras_nlp_clone.utils import lora_utils
-from keras_nlp_clone.utils import preset_utils
 from keras_nlp_clone.utils import quantization_utils
 from keras_nlp_clone.utils.keras_utils import EarlyAttributeMixin
 
@@ -250,11 +258,11 @@ class Backbone(EarlyAttributeMixin, keras.Model):
             self, mode, config=config, filters=filters, **kwargs
         )
 
-    @preset_utils.classproperty
+    @classproperty
     def presets(cls):
         """Dict of built-in preset ids for this class, id -> metadata
         (`description`, `params`, ...)."""
-        return preset_utils.presets_for_class(cls)
+        return presets_for_class(cls)
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
@@ -274,7 +282,7 @@ class Backbone(EarlyAttributeMixin, keras.Model):
             A backbone; called on `Backbone` itself, the preset's class.
 
         Raises:
-            keras_nlp_clone.utils.preset_utils.PresetError: unknown id,
+            keras_nlp_clone.presets.errors.PresetError: unknown id,
                 malformed handle, damaged files, or a preset of another
                 family than the class.
             FileNotFoundError: missing files (`PresetNotAvailableError`
@@ -284,7 +292,7 @@ class Backbone(EarlyAttributeMixin, keras.Model):
         >>> backbone = keras_nlp_clone.models.BertBackbone.from_preset(
         ...     "all_minilm_l6_v2_en")
         """
-        loader = preset_utils.get_preset_loader(preset)
+        loader = get_preset_loader(preset)
         return loader.load_backbone(cls, load_weights, **kwargs)
 
     def save_to_preset(self, preset_dir, max_shard_size=10):
@@ -300,14 +308,12 @@ class Backbone(EarlyAttributeMixin, keras.Model):
                 written as one file.
         """
         os.makedirs(preset_dir, exist_ok=True)
-        preset_utils.save_serialized_object(
-            self, preset_dir, config_file=preset_utils.CONFIG_FILE
+        save_serialized_object(self, preset_dir, config_file=CONFIG_FILE)
+        atomic_save(
+            os.path.join(preset_dir, MODEL_WEIGHTS_FILE),
+            lambda path: save_weights_file(self, path),
         )
-        preset_utils.atomic_save(
-            os.path.join(preset_dir, preset_utils.MODEL_WEIGHTS_FILE),
-            lambda path: preset_utils.save_weights_file(self, path),
-        )
-        preset_utils.save_metadata(self, preset_dir)
+        save_metadata(self, preset_dir)
 
     def export_to_transformers(self, path):
         """Exports the backbone as a Hugging Face `transformers` model.

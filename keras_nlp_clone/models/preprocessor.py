@@ -4,7 +4,11 @@ import keras
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.preprocessing_layer import PreprocessingLayer
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.files import PREPROCESSOR_CONFIG_FILE
+from keras_nlp_clone.presets.loader import get_preset_loader
+from keras_nlp_clone.presets.registry import classproperty
+from keras_nlp_clone.presets.registry import presets_for_class
+from keras_nlp_clone.presets.saver import save_serialized_object
 
 
 @keras_nlp_clone_export
@@ -36,7 +40,7 @@ class Preprocessor(PreprocessingLayer):
 
     def __init__(self, *args, **kwargs):
         self.config_file = kwargs.pop(
-            "config_file", preset_utils.PREPROCESSOR_CONFIG_FILE
+            "config_file", PREPROCESSOR_CONFIG_FILE
         )
         super().__init__(*args, **kwargs)
 
@@ -54,11 +58,11 @@ class Preprocessor(PreprocessingLayer):
             config["tokenizer"] = keras.layers.deserialize(config["tokenizer"])
         return cls(**config)
 
-    @preset_utils.classproperty
+    @classproperty
     def presets(cls):
         """Dict of built-in preset ids usable with this class's
         `from_preset`, id -> metadata."""
-        return preset_utils.presets_for_class(cls)
+        return presets_for_class(cls)
 
     @classmethod
     def from_preset(cls, preset, config_file="preprocessor.json", **kwargs):
@@ -79,16 +83,16 @@ class Preprocessor(PreprocessingLayer):
             `TextClassifierPreprocessor`, the family's subclass.
 
         Raises:
-            keras_nlp_clone.utils.preset_utils.PresetError: unknown id or
+            keras_nlp_clone.presets.errors.PresetError: unknown id or
                 a preset of another family.
         """
-        loader = preset_utils.get_preset_loader(preset)
+        loader = get_preset_loader(preset)
         return loader.load_preprocessor(cls, config_file, **kwargs)
 
     def save_to_preset(self, preset_dir):
         """Writes `preprocessor.json` and the tokenizer (config and assets)
         into `preset_dir`, atomically file by file."""
-        preset_utils.save_serialized_object(
+        save_serialized_object(
             self, preset_dir, config_file=self.config_file
         )
         self.tokenizer.save_to_preset(preset_dir)

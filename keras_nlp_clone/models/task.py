@@ -6,10 +6,17 @@ import keras
 import numpy as np
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.files import TASK_CONFIG_FILE
+from keras_nlp_clone.presets.files import TASK_WEIGHTS_FILE
+from keras_nlp_clone.presets.loader import get_preset_loader
+from keras_nlp_clone.presets.registry import classproperty
+from keras_nlp_clone.presets.registry import presets_for_class
+from keras_nlp_clone.presets.saver import atomic_save
+from keras_nlp_clone.presets.saver import save_serialized_object
 from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils import input_checks
 from keras_nlp_clone.utils import lora_utils
-from keras_nlp_clone.utils import preset_utils
 from keras_nlp_clone.utils import quantization_utils
 from keras_nlp_clone.utils.keras_utils import EarlyAttributeMixin
 from keras_nlp_clone.utils.lazy_module import tf
@@ -489,11 +496,11 @@ class Task(EarlyAttributeMixin, keras.Model):
             self, mode, config=config, filters=filters, **kwargs
         )
 
-    @preset_utils.classproperty
+    @classproperty
     def presets(cls):
         """Dict of built-in preset ids usable with this class's
         `from_preset`, id -> metadata."""
-        return preset_utils.presets_for_class(cls)
+        return presets_for_class(cls)
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
@@ -516,10 +523,10 @@ class Task(EarlyAttributeMixin, keras.Model):
             family's subclass.
 
         Raises:
-            keras_nlp_clone.utils.preset_utils.PresetError: unknown id,
+            keras_nlp_clone.presets.errors.PresetError: unknown id,
                 damaged files or a preset of another family.
         """
-        loader = preset_utils.get_preset_loader(preset)
+        loader = get_preset_loader(preset)
         return loader.load_task(cls, load_weights, **kwargs)
 
     def save_to_preset(self, preset_dir, max_shard_size=10):
@@ -532,11 +539,9 @@ class Task(EarlyAttributeMixin, keras.Model):
         self.backbone.save_to_preset(preset_dir)
         if self.preprocessor is not None:
             self.preprocessor.save_to_preset(preset_dir)
-        preset_utils.save_serialized_object(
-            self, preset_dir, config_file=preset_utils.TASK_CONFIG_FILE
-        )
-        preset_utils.atomic_save(
-            os.path.join(preset_dir, preset_utils.TASK_WEIGHTS_FILE),
+        save_serialized_object(self, preset_dir, config_file=TASK_CONFIG_FILE)
+        atomic_save(
+            os.path.join(preset_dir, TASK_WEIGHTS_FILE),
             self.save_task_weights,
         )
 
@@ -602,7 +607,7 @@ class Task(EarlyAttributeMixin, keras.Model):
         """Loads weights saved by `save_task_weights` into the head layers.
 
         Raises:
-            keras_nlp_clone.utils.preset_utils.PresetError: the file is
+            keras_nlp_clone.presets.errors.PresetError: the file is
                 damaged or does not match this task's head.
         """
         import h5py
@@ -621,7 +626,7 @@ class Task(EarlyAttributeMixin, keras.Model):
                             )
                         weight.assign(value)
         except (OSError, KeyError, ValueError) as e:
-            raise preset_utils.PresetError(
+            raise PresetError(
                 f"Could not load task weights from `{filepath}`: {e}. The "
                 "file is damaged or was saved from a task with another "
                 "config."

@@ -971,7 +971,7 @@ class BytePairTokenizer(Tokenizer):
     def save_assets(self, dir_path):
         """Writes `vocabulary.json` and `merges.txt` into `dir_path`,
         atomically."""
-        from keras_nlp_clone.utils.preset_utils import atomic_write_text
+        from keras_nlp_clone.presets.saver import atomic_write_text
 
         state = self._check_vocabulary()
         vocabulary = dict(sorted(state.vocabulary.items(), key=lambda x: x[1]))

@@ -478,7 +478,7 @@ class SentencePieceTokenizer(Tokenizer):
 
     def save_assets(self, dir_path):
         """Writes the model to `vocabulary.spm` in `dir_path` (atomically)."""
-        from keras_nlp_clone.utils.preset_utils import atomic_save
+        from keras_nlp_clone.presets.saver import atomic_save
 
         self._check_vocabulary()
 

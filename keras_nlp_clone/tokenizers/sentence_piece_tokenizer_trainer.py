@@ -197,7 +197,7 @@ def compute_sentence_piece_proto(
     proto = writer.getvalue()
     if proto_output_file is None:
         return proto
-    from keras_nlp_clone.utils.preset_utils import atomic_save
+    from keras_nlp_clone.presets.saver import atomic_save
 
     def write(path):
         with open(path, "wb") as f:

@@ -6,7 +6,12 @@ import numpy as np
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.preprocessing_layer import PreprocessingLayer
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.files import TOKENIZER_ASSET_DIR
+from keras_nlp_clone.presets.files import TOKENIZER_CONFIG_FILE
+from keras_nlp_clone.presets.loader import get_preset_loader
+from keras_nlp_clone.presets.registry import classproperty
+from keras_nlp_clone.presets.registry import presets_for_class
+from keras_nlp_clone.presets.saver import save_serialized_object
 from keras_nlp_clone.utils.tensor_utils import is_int_dtype
 from keras_nlp_clone.utils.tensor_utils import is_string_dtype
 
@@ -86,7 +91,7 @@ class Tokenizer(PreprocessingLayer):
 
     def __init__(self, *args, **kwargs):
         self.config_file = kwargs.pop(
-            "config_file", preset_utils.TOKENIZER_CONFIG_FILE
+            "config_file", TOKENIZER_CONFIG_FILE
         )
         super().__init__(*args, **kwargs)
         self.file_assets = None
@@ -198,10 +203,10 @@ class Tokenizer(PreprocessingLayer):
         Args:
             preset_dir: str. The preset directory, created if needed.
         """
-        preset_utils.save_serialized_object(
+        save_serialized_object(
             self, preset_dir, config_file=self.config_file
         )
-        asset_dir = os.path.join(preset_dir, preset_utils.TOKENIZER_ASSET_DIR)
+        asset_dir = os.path.join(preset_dir, TOKENIZER_ASSET_DIR)
         os.makedirs(asset_dir, exist_ok=True)
         self.save_assets(asset_dir)
 
@@ -261,14 +266,14 @@ class Tokenizer(PreprocessingLayer):
                 model family.
             FileNotFoundError: when the preset lacks a required file.
         """
-        loader = preset_utils.get_preset_loader(preset)
+        loader = get_preset_loader(preset)
         return loader.load_tokenizer(cls, config_file, **kwargs)
 
-    @preset_utils.classproperty
+    @classproperty
     def presets(cls):
         """Dict of built-in preset ids usable with this class's
         `from_preset`, mapped to their metadata."""
-        return preset_utils.presets_for_class(cls)
+        return presets_for_class(cls)
 
     def get_config(self):
         config = super().get_config()

@@ -153,7 +153,7 @@ def _drop_empty(words):
 
 def _atomic_write_lines(path, lines):
     """Writes `lines` (one a line, `\n`-terminated) to `path` atomically."""
-    from keras_nlp_clone.utils.preset_utils import atomic_write_text
+    from keras_nlp_clone.presets.saver import atomic_write_text
 
     atomic_write_text(path, "".join(f"{line}\n" for line in lines))
 

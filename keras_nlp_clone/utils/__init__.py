@@ -1,4 +1,4 @@
 """Utilities: preset handling and tensor conversion helpers."""
 
-from keras_nlp_clone.utils.preset_utils import PresetError
-from keras_nlp_clone.utils.preset_utils import PresetNotAvailableError
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.errors import PresetNotAvailableError

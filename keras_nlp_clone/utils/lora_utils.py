@@ -271,7 +271,7 @@ def save_lora_weights(backbone, filepath):
     atomically). See `Backbone.save_lora_weights`."""
     from safetensors.numpy import save_file
 
-    from keras_nlp_clone.utils import preset_utils
+    from keras_nlp_clone.presets.saver import atomic_save
 
     config = _check_lora_enabled(backbone, "save")
     tensors = lora_tensors(backbone)
@@ -281,7 +281,7 @@ def save_lora_weights(backbone, filepath):
         "rank": str(config["rank"]),
         "target_names": json.dumps(config["target_names"]),
     }
-    preset_utils.atomic_save(
+    atomic_save(
         os.fspath(filepath),
         lambda path: save_file(tensors, path, metadata=metadata),
     )

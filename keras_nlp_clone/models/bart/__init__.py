@@ -9,7 +9,8 @@ from keras_nlp_clone.models.bart.bart_seq_2_seq_lm_preprocessor import (
     BartSeq2SeqLMPreprocessor,
 )
 from keras_nlp_clone.models.bart.bart_tokenizer import BartTokenizer
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.registry import register_hf_converter
+from keras_nlp_clone.presets.registry import register_presets
 
-preset_utils.register_presets(backbone_presets, "BartBackbone")
-preset_utils.register_hf_converter("bart", convert_bart)
+register_presets(backbone_presets, "BartBackbone")
+register_hf_converter("bart", convert_bart)

@@ -19,7 +19,8 @@ from keras_nlp_clone.models.bert.bert_text_embedder_preprocessor import (
     BertTextEmbedderPreprocessor,
 )
 from keras_nlp_clone.models.bert.bert_tokenizer import BertTokenizer
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.registry import register_hf_converter
+from keras_nlp_clone.presets.registry import register_presets
 
-preset_utils.register_presets(backbone_presets, "BertBackbone", preset_aliases)
-preset_utils.register_hf_converter("bert", convert_bert)
+register_presets(backbone_presets, "BertBackbone", preset_aliases)
+register_hf_converter("bert", convert_bert)

@@ -9,13 +9,13 @@ and `BertForPreTraining`.
 
 import json
 import os
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.hf_conversion import assign
+from keras_nlp_clone.presets.hf_conversion import bert_encoder_layer_names
+from keras_nlp_clone.presets.hf_conversion import copy_dense
+from keras_nlp_clone.presets.hf_conversion import copy_layer_norm
+from keras_nlp_clone.presets.hf_conversion import copy_transformer_encoder
 
-from keras_nlp_clone.utils.hf_conversion import assign
-from keras_nlp_clone.utils.hf_conversion import bert_encoder_layer_names
-from keras_nlp_clone.utils.hf_conversion import copy_dense
-from keras_nlp_clone.utils.hf_conversion import copy_layer_norm
-from keras_nlp_clone.utils.hf_conversion import copy_transformer_encoder
-from keras_nlp_clone.utils.preset_utils import PresetError
 
 backbone_cls_name = "BertBackbone"
 
@@ -67,7 +67,7 @@ def convert_weights(backbone, reader, hf_config):
 
     Args:
         backbone: a built `BertBackbone` of the converted config.
-        reader: a `preset_utils.SafetensorsReader` on the checkpoint.
+        reader: a `SafetensorsReader` on the checkpoint.
         hf_config: the checkpoint's `config.json` as a dict.
     """
     p = _prefix(reader)

@@ -32,7 +32,8 @@ from keras_nlp_clone.models.distil_bert.distil_bert_presets import (
 from keras_nlp_clone.models.distil_bert.distil_bert_tokenizer import (
     DistilBertTokenizer,
 )
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.registry import register_hf_converter
+from keras_nlp_clone.presets.registry import register_presets
 
-preset_utils.register_presets(backbone_presets, "DistilBertBackbone", preset_aliases)
-preset_utils.register_hf_converter("distilbert", convert_distil_bert)
+register_presets(backbone_presets, "DistilBertBackbone", preset_aliases)
+register_hf_converter("distilbert", convert_distil_bert)

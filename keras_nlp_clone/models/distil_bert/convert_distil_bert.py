@@ -12,11 +12,11 @@ The tokenizer is BERT's WordPiece, read from `vocab.txt` and
 import numpy as np
 
 from keras_nlp_clone.models.bert import convert_bert
-from keras_nlp_clone.utils.hf_conversion import assign
-from keras_nlp_clone.utils.hf_conversion import copy_dense
-from keras_nlp_clone.utils.hf_conversion import copy_layer_norm
-from keras_nlp_clone.utils.hf_conversion import copy_transformer_encoder
-from keras_nlp_clone.utils.preset_utils import PresetError
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.hf_conversion import assign
+from keras_nlp_clone.presets.hf_conversion import copy_dense
+from keras_nlp_clone.presets.hf_conversion import copy_layer_norm
+from keras_nlp_clone.presets.hf_conversion import copy_transformer_encoder
 
 backbone_cls_name = "DistilBertBackbone"
 
@@ -69,7 +69,7 @@ def convert_weights(backbone, reader, hf_config):
 
     Args:
         backbone: a built `DistilBertBackbone` of the converted config.
-        reader: a `preset_utils.SafetensorsReader` on the checkpoint.
+        reader: a `SafetensorsReader` on the checkpoint.
         hf_config: the checkpoint's `config.json` as a dict.
 
     Raises:

@@ -9,7 +9,8 @@ from keras_nlp_clone.models.gpt2.gpt2_causal_lm_preprocessor import (
 from keras_nlp_clone.models.gpt2.gpt2_preprocessor import GPT2Preprocessor
 from keras_nlp_clone.models.gpt2.gpt2_presets import backbone_presets
 from keras_nlp_clone.models.gpt2.gpt2_tokenizer import GPT2Tokenizer
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.registry import register_hf_converter
+from keras_nlp_clone.presets.registry import register_presets
 
-preset_utils.register_presets(backbone_presets, "GPT2Backbone")
-preset_utils.register_hf_converter("gpt2", convert_gpt2)
+register_presets(backbone_presets, "GPT2Backbone")
+register_hf_converter("gpt2", convert_gpt2)

@@ -11,11 +11,11 @@ value projections along its output axis: it is split in three.
 
 import json
 import os
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.hf_conversion import assign
+from keras_nlp_clone.presets.hf_conversion import assign_in_out_dense
+from keras_nlp_clone.presets.hf_conversion import copy_layer_norm
 
-from keras_nlp_clone.utils.hf_conversion import assign
-from keras_nlp_clone.utils.hf_conversion import assign_in_out_dense
-from keras_nlp_clone.utils.hf_conversion import copy_layer_norm
-from keras_nlp_clone.utils.preset_utils import PresetError
 
 backbone_cls_name = "GPT2Backbone"
 
@@ -93,7 +93,7 @@ def convert_weights(backbone, reader, hf_config):
 
     Args:
         backbone: a built `GPT2Backbone` of the converted config.
-        reader: a `preset_utils.SafetensorsReader` on the checkpoint.
+        reader: a `SafetensorsReader` on the checkpoint.
         hf_config: the checkpoint's `config.json` as a dict.
 
     Raises:

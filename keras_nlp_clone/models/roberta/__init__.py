@@ -19,7 +19,8 @@ from keras_nlp_clone.models.roberta.roberta_preprocessor import (
 from keras_nlp_clone.models.roberta.roberta_presets import backbone_presets
 from keras_nlp_clone.models.roberta.roberta_presets import preset_aliases
 from keras_nlp_clone.models.roberta.roberta_tokenizer import RobertaTokenizer
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.registry import register_hf_converter
+from keras_nlp_clone.presets.registry import register_presets
 
-preset_utils.register_presets(backbone_presets, "RobertaBackbone", preset_aliases)
-preset_utils.register_hf_converter("roberta", convert_roberta)
+register_presets(backbone_presets, "RobertaBackbone", preset_aliases)
+register_hf_converter("roberta", convert_roberta)

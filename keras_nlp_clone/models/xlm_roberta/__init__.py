@@ -38,9 +38,10 @@ from keras_nlp_clone.models.xlm_roberta.xlm_roberta_text_embedder_preprocessor i
 from keras_nlp_clone.models.xlm_roberta.xlm_roberta_tokenizer import (
     XLMRobertaTokenizer,
 )
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.registry import register_hf_converter
+from keras_nlp_clone.presets.registry import register_presets
 
-preset_utils.register_presets(
+register_presets(
     backbone_presets, "XLMRobertaBackbone", preset_aliases
 )
-preset_utils.register_hf_converter("xlm-roberta", convert_xlm_roberta)
+register_hf_converter("xlm-roberta", convert_xlm_roberta)

@@ -12,7 +12,9 @@ from keras_nlp_clone.models import BartBackbone
 from keras_nlp_clone.models import BartTokenizer
 from keras_nlp_clone.models import Tokenizer
 from keras_nlp_clone.models.bart.bart_presets import backbone_presets
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.registry import BUILTIN_PRESETS
+from keras_nlp_clone.presets.registry import HF_CONVERTERS
 from tests.models.bart.conftest import TINY_VOCAB
 from tests.models.bart.conftest import hf_bart_outputs
 from tests.models.bart.conftest import make_hf_bart
@@ -157,7 +159,7 @@ class TestBartBackbone(TestCase):
         assert set(BartTokenizer.presets) == set(shapes)
         for preset_id, shape in shapes.items():
             assert presets[preset_id]["params"] == bart_param_count(*shape)
-            entry = preset_utils.BUILTIN_PRESETS[preset_id]
+            entry = BUILTIN_PRESETS[preset_id]
             assert entry["backbone"] == "BartBackbone"
             assert entry["kaggle_handle"] == f"kaggle://keras/bart/keras/{preset_id}"
         assert presets["bart_base_en"]["params"] == 139417344
@@ -167,7 +169,7 @@ class TestBartBackbone(TestCase):
             "BookCorpus, English Wikipedia and CommonCrawl."
         )
         assert "CNN+DM" in presets["bart_large_en_cnn"]["description"]
-        assert preset_utils.HF_CONVERTERS["bart"].backbone_cls_name == "BartBackbone"
+        assert HF_CONVERTERS["bart"].backbone_cls_name == "BartBackbone"
 
 
 class TestBartBackboneConversion(TestCase):
@@ -216,7 +218,7 @@ class TestBartBackboneConversion(TestCase):
             ("encoder_ffn_dim", 64, "encoder_ffn_dim=64"),
         ):
             (copy / "config.json").write_text(json.dumps({**config, key: value}))
-            with pytest.raises(preset_utils.PresetError, match=match):
+            with pytest.raises(PresetError, match=match):
                 BartBackbone.from_preset(str(copy))
         (copy / "config.json").write_text(json.dumps(config))
         os.remove(copy / "merges.txt")
@@ -227,6 +229,6 @@ class TestBartBackboneConversion(TestCase):
         directory, _ = make_hf_bart(
             tmp_path / "untied", "BartModel", tie_word_embeddings=False
         )
-        with pytest.raises(preset_utils.PresetError, match="untied"):
+        with pytest.raises(PresetError, match="untied"):
             BartBackbone.from_preset(directory)
 

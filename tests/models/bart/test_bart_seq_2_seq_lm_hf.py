@@ -23,8 +23,8 @@ from keras_nlp_clone.models import BartBackbone
 from keras_nlp_clone.models import BartSeq2SeqLM
 from keras_nlp_clone.models import BartSeq2SeqLMPreprocessor
 from keras_nlp_clone.models import Seq2SeqLM
+from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.samplers import BeamSampler
-from keras_nlp_clone.utils.preset_utils import PresetError
 from tests.models.bart.conftest import make_hf_bart
 from tests.models.bart.conftest import padded_inputs
 from tests.test_case import TestCase

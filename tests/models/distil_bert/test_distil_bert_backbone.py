@@ -13,8 +13,8 @@ from keras_nlp_clone.models import DistilBertTokenizer
 from keras_nlp_clone.models.distil_bert.distil_bert_presets import (
     backbone_presets,
 )
-from keras_nlp_clone.utils import preset_utils
-from keras_nlp_clone.utils.preset_utils import PresetError
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.registry import BUILTIN_PRESETS
 from tests.models.distil_bert.conftest import HF_TOKEN_IDS
 from tests.models.distil_bert.conftest import hf_outputs
 from tests.test_case import TestCase
@@ -133,7 +133,7 @@ class TestDistilBertPresets(TestCase):
         ] == [66, 65, 135]
 
     def test_registry_entries_and_aliases(self):
-        registry = preset_utils.BUILTIN_PRESETS
+        registry = BUILTIN_PRESETS
         assert registry["distil_bert_base_en_uncased"]["kaggle_handle"] == (
             "kaggle://keras/distil_bert/keras/distil_bert_base_en_uncased"
         )

@@ -10,8 +10,8 @@ from keras_nlp_clone.models import DistilBertPreprocessor
 from keras_nlp_clone.models import DistilBertTextClassifier
 from keras_nlp_clone.models import DistilBertTokenizer
 from keras_nlp_clone.models import TextClassifier
+from keras_nlp_clone.presets.handles import resolve_preset_dir
 from keras_nlp_clone.utils.lazy_module import tf
-from keras_nlp_clone.utils.preset_utils import resolve_preset_dir
 from tests.models.distil_bert.conftest import hf_outputs
 from tests.real_data import imdb_examples
 from tests.test_case import TestCase

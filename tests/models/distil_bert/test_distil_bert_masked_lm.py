@@ -7,7 +7,7 @@ from keras_nlp_clone.models import DistilBertMaskedLM
 from keras_nlp_clone.models import DistilBertMaskedLMPreprocessor
 from keras_nlp_clone.models import MaskedLM
 from keras_nlp_clone.models import MaskedLMPreprocessor
-from keras_nlp_clone.utils.preset_utils import PresetError
+from keras_nlp_clone.presets.errors import PresetError
 from tests.models.distil_bert.conftest import HF_TOKEN_IDS
 from tests.models.distil_bert.conftest import hf_outputs
 from tests.test_case import TestCase

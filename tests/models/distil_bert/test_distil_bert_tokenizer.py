@@ -8,9 +8,9 @@ import pytest
 from keras_nlp_clone.models import BertTokenizer
 from keras_nlp_clone.models import DistilBertPreprocessor
 from keras_nlp_clone.models import DistilBertTokenizer
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.handles import resolve_preset_dir
 from keras_nlp_clone.tokenizers import Tokenizer
-from keras_nlp_clone.utils.preset_utils import PresetError
-from keras_nlp_clone.utils.preset_utils import resolve_preset_dir
 from tests.real_data import imdb_texts
 from tests.real_data import rotten_tomatoes_texts
 from tests.test_case import TestCase

@@ -11,7 +11,9 @@ from keras_nlp_clone.models import GPT2Backbone
 from keras_nlp_clone.models import GPT2Tokenizer
 from keras_nlp_clone.models import Tokenizer
 from keras_nlp_clone.models.gpt2.gpt2_presets import backbone_presets
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.registry import BUILTIN_PRESETS
+from keras_nlp_clone.presets.registry import HF_CONVERTERS
 from tests.models.gpt2.conftest import EOT
 from tests.models.gpt2.conftest import TINY_VOCAB
 from tests.models.gpt2.conftest import hf_hidden_states
@@ -108,7 +110,7 @@ class TestGPT2Backbone(TestCase):
         assert set(GPT2Tokenizer.presets) == set(shapes)
         for preset_id, shape in shapes.items():
             assert presets[preset_id]["params"] == gpt2_param_count(*shape)
-            entry = preset_utils.BUILTIN_PRESETS[preset_id]
+            entry = BUILTIN_PRESETS[preset_id]
             assert entry["backbone"] == "GPT2Backbone"
             assert entry["kaggle_handle"] == f"kaggle://keras/gpt2/keras/{preset_id}"
         assert presets["gpt2_base_en"]["params"] == 124439808
@@ -117,7 +119,7 @@ class TestGPT2Backbone(TestCase):
             "36-layer GPT-2 model where case is maintained. Trained on WebText."
         )
         assert "CNN/DailyMail" in presets["gpt2_base_en_cnn_dailymail"]["description"]
-        assert preset_utils.HF_CONVERTERS["gpt2"].backbone_cls_name == "GPT2Backbone"
+        assert HF_CONVERTERS["gpt2"].backbone_cls_name == "GPT2Backbone"
 
 
 class TestGPT2BackboneConversion(TestCase):
@@ -160,7 +162,7 @@ class TestGPT2BackboneConversion(TestCase):
             ("add_cross_attention", True, "add_cross_attention"),
         ):
             (copy / "config.json").write_text(json.dumps({**config, key: value}))
-            with pytest.raises(preset_utils.PresetError, match=match):
+            with pytest.raises(PresetError, match=match):
                 GPT2Backbone.from_preset(str(copy))
         (copy / "config.json").write_text(json.dumps(config))
         (copy / "merges.txt").unlink()
@@ -170,7 +172,7 @@ class TestGPT2BackboneConversion(TestCase):
 
 class TestInOutDenseHelper(TestCase):
     def test_assigns_without_transpose_and_checks_sizes(self):
-        from keras_nlp_clone.utils.hf_conversion import assign_in_out_dense
+        from keras_nlp_clone.presets.hf_conversion import assign_in_out_dense
 
         dense = keras.layers.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="de")
         dense.build((1, 4, 4))
@@ -179,5 +181,5 @@ class TestInOutDenseHelper(TestCase):
         assign_in_out_dense(dense, kernel, bias, "h.0.attn.c_attn")
         np.testing.assert_array_equal(_np(dense.kernel), kernel.reshape(4, 2, 3))
         np.testing.assert_array_equal(_np(dense.bias), bias.reshape(2, 3))
-        with pytest.raises(preset_utils.PresetError, match="h.0.attn.c_attn.weight"):
+        with pytest.raises(PresetError, match="h.0.attn.c_attn.weight"):
             assign_in_out_dense(dense, kernel[:, :5], bias, "h.0.attn.c_attn")

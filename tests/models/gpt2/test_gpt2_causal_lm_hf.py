@@ -20,8 +20,8 @@ from keras_nlp_clone.models import CausalLM
 from keras_nlp_clone.models import GPT2Backbone
 from keras_nlp_clone.models import GPT2CausalLM
 from keras_nlp_clone.models import GPT2CausalLMPreprocessor
+from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.samplers import BeamSampler
-from keras_nlp_clone.utils.preset_utils import PresetError
 from tests.models.gpt2.conftest import EOT
 from tests.models.gpt2.conftest import TINY_MERGES
 from tests.models.gpt2.conftest import TINY_VOCAB

@@ -10,7 +10,9 @@ from keras_nlp_clone.models import Backbone
 from keras_nlp_clone.models import RobertaBackbone
 from keras_nlp_clone.models import Tokenizer
 from keras_nlp_clone.models.roberta.roberta_presets import backbone_presets
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.registry import BUILTIN_PRESETS
+from keras_nlp_clone.presets.registry import HF_CONVERTERS
 from tests.models.roberta.conftest import hf_outputs
 from tests.test_case import TestCase
 
@@ -92,10 +94,10 @@ class TestRobertaBackbone(TestCase):
         assert presets["roberta_large"]["description"].startswith(
             "24-layer RoBERTa model where case is maintained."
         )
-        entry = preset_utils.BUILTIN_PRESETS["roberta_base_en"]
+        entry = BUILTIN_PRESETS["roberta_base_en"]
         assert entry["backbone"] == "RobertaBackbone"
         assert entry["kaggle_handle"] == "kaggle://keras/roberta/keras/roberta_base_en"
-        assert preset_utils.HF_CONVERTERS["roberta"].backbone_cls_name == "RobertaBackbone"
+        assert HF_CONVERTERS["roberta"].backbone_cls_name == "RobertaBackbone"
 
 
 class TestRobertaBackboneConversion(TestCase):
@@ -127,7 +129,7 @@ class TestRobertaBackboneConversion(TestCase):
             ("position_embedding_type", "relative_key", "absolute"),
         ):
             (copy / "config.json").write_text(json.dumps({**config, key: value}))
-            with pytest.raises(preset_utils.PresetError, match=match):
+            with pytest.raises(PresetError, match=match):
                 RobertaBackbone.from_preset(str(copy))
         (copy / "config.json").write_text(json.dumps(config))
         os.remove(copy / "merges.txt")

@@ -8,7 +8,7 @@ from keras_nlp_clone.models import RobertaClassifier
 from keras_nlp_clone.models import RobertaPreprocessor
 from keras_nlp_clone.models import RobertaTextClassifier
 from keras_nlp_clone.models import TextClassifier
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.errors import PresetError
 from tests import real_data
 from tests.models.roberta.conftest import hf_outputs
 from tests.test_case import TestCase
@@ -109,5 +109,5 @@ class TestRobertaClassifierConversion(TestCase):
         from keras_nlp_clone.models import BertClassifier
 
         directory, _ = hf_roberta["RobertaModel"]
-        with pytest.raises(preset_utils.PresetError, match="RobertaBackbone"):
+        with pytest.raises(PresetError, match="RobertaBackbone"):
             BertClassifier.from_preset(directory, num_classes=2)

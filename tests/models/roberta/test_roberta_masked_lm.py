@@ -97,7 +97,7 @@ class TestRobertaMaskedLMUntiedDecoder(TestCase):
         import transformers
 
         from keras_nlp_clone.models import RobertaBackbone
-        from keras_nlp_clone.utils.preset_utils import PresetError
+        from keras_nlp_clone.presets.errors import PresetError
         from tests.models.roberta.conftest import TINY_MERGES
         from tests.models.roberta.conftest import TINY_VOCAB
         from tests.models.roberta.conftest import write_tokenizer_files

@@ -7,7 +7,9 @@ from keras_nlp_clone.models import XLMRobertaBackbone
 from keras_nlp_clone.models.xlm_roberta.xlm_roberta_presets import (
     backbone_presets,
 )
-from keras_nlp_clone.utils import preset_utils
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.registry import BUILTIN_PRESETS
+from keras_nlp_clone.presets.registry import HF_CONVERTERS
 from tests.models.roberta.conftest import hf_outputs
 from tests.models.roberta.test_roberta_backbone import roberta_param_count
 from tests.test_case import TestCase
@@ -28,7 +30,7 @@ class TestXLMRobertaBackbone(TestCase):
         assert type(restored) is XLMRobertaBackbone
         np.testing.assert_array_equal(restored.predict(tiny_inputs, verbose=0), outputs)
         # A preset of one family does not load into the other's class.
-        with pytest.raises(preset_utils.PresetError, match="XLMRobertaBackbone"):
+        with pytest.raises(PresetError, match="XLMRobertaBackbone"):
             RobertaBackbone.from_preset(str(tmp_path))
 
     def test_presets_registry_and_parameter_counts(self):
@@ -51,12 +53,12 @@ class TestXLMRobertaBackbone(TestCase):
             "12-layer XLM-RoBERTa model where case is maintained. Trained on "
             "CommonCrawl in 100 languages."
         )
-        entry = preset_utils.BUILTIN_PRESETS["xlm_roberta_base_multi"]
+        entry = BUILTIN_PRESETS["xlm_roberta_base_multi"]
         assert entry["backbone"] == "XLMRobertaBackbone"
         assert entry["kaggle_handle"] == (
             "kaggle://keras/xlm_roberta/keras/xlm_roberta_base_multi"
         )
-        converter = preset_utils.HF_CONVERTERS["xlm-roberta"]
+        converter = HF_CONVERTERS["xlm-roberta"]
         assert converter.backbone_cls_name == "XLMRobertaBackbone"
 
     def test_matches_transformers(self, hf_xlm_roberta):

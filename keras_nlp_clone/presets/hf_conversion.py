@@ -16,7 +16,7 @@ by head).
 
 import numpy as np
 
-from keras_nlp_clone.utils.preset_utils import PresetError
+from keras_nlp_clone.presets.errors import PresetError
 
 
 def assign(variable, value, name):
@@ -44,7 +44,7 @@ def copy_dense(dense, reader, name):
 
     Args:
         dense: a built `keras.layers.Dense` or `EinsumDense`.
-        reader: a `preset_utils.SafetensorsReader`.
+        reader: a `keras_nlp_clone.presets.safetensors_reader.SafetensorsReader`.
         name: str, the tensor name prefix, e.g. `"encoder.layer.0.output.dense"`.
 
     Raises:
@@ -106,7 +106,7 @@ def copy_transformer_encoder(layer, reader, names):
 
     Args:
         layer: a built `keras_nlp_clone.layers.TransformerEncoder`.
-        reader: a `preset_utils.SafetensorsReader`.
+        reader: a `keras_nlp_clone.presets.safetensors_reader.SafetensorsReader`.
         names: dict of Hugging Face tensor name prefixes with the keys
             `query`, `key`, `value`, `attention_output`,
             `attention_layer_norm`, `intermediate`, `output`,

@@ -1,0 +1,321 @@
+"""Loading the parts of a preset: the loader of each preset format.
+
+`get_preset_loader(handle)` resolves the handle and picks the loader:
+`KerasPresetLoader` for this library's own presets, `HFPresetLoader` for a
+Hugging Face checkpoint directory (through the converter registered for its
+`model_type`).
+"""
+
+import os
+
+from keras_nlp_clone.presets.config_safety import check_config_is_safe
+from keras_nlp_clone.presets.config_safety import config_class
+from keras_nlp_clone.presets.config_safety import deserialize
+from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.files import CONFIG_FILE
+from keras_nlp_clone.presets.files import MODEL_WEIGHTS_FILE
+from keras_nlp_clone.presets.files import PREPROCESSOR_CONFIG_FILE
+from keras_nlp_clone.presets.files import TASK_CONFIG_FILE
+from keras_nlp_clone.presets.files import TASK_WEIGHTS_FILE
+from keras_nlp_clone.presets.files import TOKENIZER_ASSET_DIR
+from keras_nlp_clone.presets.files import TOKENIZER_CONFIG_FILE
+from keras_nlp_clone.presets.files import load_json
+from keras_nlp_clone.presets.handles import resolve_preset_dir
+from keras_nlp_clone.presets.registry import HF_CONVERTERS
+from keras_nlp_clone.presets.registry import backbone_name_of
+from keras_nlp_clone.presets.registry import find_subclass
+from keras_nlp_clone.presets.safetensors_reader import SafetensorsReader
+from keras_nlp_clone.presets.weights_file import WeightsFile
+
+
+def _check_family(cls, backbone_name, preset_dir):
+    requested = backbone_name_of(cls)
+    if requested is not None and requested != backbone_name:
+        raise PresetError(
+            f"The preset at `{preset_dir}` is a `{backbone_name}` preset and "
+            f"cannot be loaded into `{cls.__name__}`, whose backbone is "
+            f"`{requested}`. Use the `from_preset` of a `{backbone_name[:-8]}`"
+            f" class, or of a base class such as `keras_nlp_clone.models."
+            f"Backbone`."
+        )
+
+
+class PresetLoader:
+    """Loads the parts of a preset directory. Subclasses differ in format."""
+
+    def __init__(self, preset_dir):
+        self.preset_dir = preset_dir
+
+    def backbone_name(self):
+        """The class name of the preset's backbone, e.g. `"BertBackbone"`."""
+        raise NotImplementedError
+
+    def load_backbone(self, cls, load_weights=True, **kwargs):
+        """Builds the backbone (weights loaded unless `load_weights=False`),
+        with `kwargs` overriding its config.
+
+        Raises:
+            PresetError: when `cls` is of another family than the preset.
+        """
+        raise NotImplementedError
+
+    def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
+        """Builds the tokenizer with its vocabulary, `kwargs` overriding its
+        config.
+
+        Raises:
+            PresetError: when `cls` is of another family than the preset.
+        """
+        raise NotImplementedError
+
+    def load_preprocessor(self, cls, config_file=PREPROCESSOR_CONFIG_FILE, **kwargs):
+        """Loads a preprocessor: the saved one when the preset has a
+        compatible `preprocessor.json`, else `cls(tokenizer=...)`."""
+        name = self.backbone_name()
+        _check_family(cls, name, self.preset_dir)
+        config = load_json(self.preset_dir, config_file, required=False)
+        if config is not None:
+            saved_cls = config_class(config, config_file)
+            if issubclass(saved_cls, cls):
+                preprocessor = deserialize(config, config_file, **kwargs)
+                tokenizer = preprocessor.tokenizer
+                tokenizer.load_assets(
+                    os.path.join(self.preset_dir, TOKENIZER_ASSET_DIR)
+                )
+                return preprocessor
+        cls = find_subclass(cls, name)
+        tokenizer = self.load_tokenizer(cls.tokenizer_cls)
+        return cls(tokenizer=tokenizer, **kwargs)
+
+    def load_task(self, cls, load_weights=True, **kwargs):
+        """Loads a task: the saved one when the preset has a compatible
+        `task.json` (head weights included), else a new task on the
+        preset's backbone and preprocessor."""
+        name = self.backbone_name()
+        _check_family(cls, name, self.preset_dir)
+        config = load_json(self.preset_dir, TASK_CONFIG_FILE, required=False)
+        if config is not None and issubclass(config_class(config, TASK_CONFIG_FILE), cls):
+            return self._load_saved_task(config, load_weights, **kwargs)
+        cls = find_subclass(cls, name)
+        if "backbone" not in kwargs:
+            kwargs["backbone"] = self.load_backbone(cls.backbone_cls, load_weights)
+        if "preprocessor" not in kwargs and cls.preprocessor_cls is not None:
+            preprocessor = self.load_preprocessor(cls.preprocessor_cls)
+            # Never pack longer sequences than the backbone can embed.
+            limit = getattr(kwargs["backbone"], "max_sequence_length", None)
+            for attribute in (
+                "sequence_length",
+                "encoder_sequence_length",
+                "decoder_sequence_length",
+            ):
+                length = getattr(preprocessor, attribute, None)
+                if limit is not None and length is not None and length > limit:
+                    setattr(preprocessor, attribute, limit)
+            kwargs["preprocessor"] = preprocessor
+        return cls(**kwargs)
+
+    def _load_saved_task(self, config, load_weights, **kwargs):
+        import warnings
+
+        task_cls = config_class(config, TASK_CONFIG_FILE)
+        check_config_is_safe(config, TASK_CONFIG_FILE)
+        saved = dict(config["config"])
+        changed = [
+            k
+            for k, v in kwargs.items()
+            if k not in ("backbone", "preprocessor") and saved.get(k) != v
+        ]
+        if "backbone" not in kwargs:
+            kwargs["backbone"] = self.load_backbone(
+                task_cls.backbone_cls, load_weights
+            )
+        if "preprocessor" not in kwargs:
+            kwargs["preprocessor"] = (
+                self.load_preprocessor(task_cls.preprocessor_cls)
+                if saved.get("preprocessor") is not None
+                else None
+            )
+        for key in ("backbone", "preprocessor"):
+            saved.pop(key, None)
+        saved.update(kwargs)
+        task = task_cls.from_config(saved)
+        weights_path = os.path.join(self.preset_dir, TASK_WEIGHTS_FILE)
+        if load_weights and os.path.exists(weights_path):
+            if changed:
+                warnings.warn(
+                    f"Arguments {changed} differ from the saved task in "
+                    f"`{self.preset_dir}`; its head weights are not loaded "
+                    "(the backbone weights are).",
+                    stacklevel=3,
+                )
+            else:
+                task.load_task_weights(weights_path)
+        return task
+
+
+class _gc_paused:
+    """Disables the cyclic garbage collector inside the block (restoring
+    its previous state after)."""
+
+    def __enter__(self):
+        import gc
+
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *args):
+        import gc
+
+        if self._was_enabled:
+            gc.enable()
+
+
+class KerasPresetLoader(PresetLoader):
+    """Loads presets in this library's own format (see `files.py`)."""
+
+    def __init__(self, preset_dir, config):
+        super().__init__(preset_dir)
+        self.config = config
+        if config is not None:
+            check_config_is_safe(config, CONFIG_FILE)
+            self._backbone_name = config_class(config, CONFIG_FILE).__name__
+        else:
+            # A tokenizer-only (or preprocessor-only) preset: the family is
+            # that of the saved tokenizer.
+            tokenizer_config = load_json(preset_dir, TOKENIZER_CONFIG_FILE)
+            self._backbone_name = backbone_name_of(
+                config_class(tokenizer_config, TOKENIZER_CONFIG_FILE)
+            )
+
+    def backbone_name(self):
+        return self._backbone_name
+
+    def load_backbone(self, cls, load_weights=True, **kwargs):
+        if self.config is None:
+            load_json(self.preset_dir, CONFIG_FILE)  # raises, listing files
+        from keras_nlp_clone.utils.keras_utils import skip_variable_initialization
+
+        _check_family(cls, self.backbone_name(), self.preset_dir)
+        if not load_weights:
+            return deserialize(self.config, CONFIG_FILE, **kwargs)
+        path = os.path.join(self.preset_dir, MODEL_WEIGHTS_FILE)
+        if not os.path.exists(path):
+            raise FileNotFoundError(
+                f"The preset at `{self.preset_dir}` has no "
+                f"`{MODEL_WEIGHTS_FILE}`. Pass `load_weights=False` for a "
+                "randomly initialised model, or re-save the preset."
+            )
+        # Every variable is overwritten from the file (a mismatch raises), so
+        # skip drawing random initial values. Building allocates many small
+        # objects; pausing the cyclic garbage collector meanwhile avoids
+        # full collections that cost more than the build (PyTorch backend).
+        import keras
+
+        with WeightsFile(path) as weights, _gc_paused():
+            # Under TensorFlow, variables start from the file's values where
+            # the file names their path: converting to a TF tensor copies
+            # twice, so converting once instead of zeros-then-assign pays.
+            # (Measured: no gain under JAX; PyTorch reads into place.)
+            initial_values = (
+                weights.value_for
+                if keras.backend.backend() == "tensorflow"
+                else None
+            )
+            with skip_variable_initialization(initial_values) as init:
+                backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
+            weights.load_into(backbone, skip_ids=init.initialized)
+        return backbone
+
+    def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
+        _check_family(cls, self.backbone_name(), self.preset_dir)
+        config = load_json(self.preset_dir, config_file)
+        saved_cls = config_class(config, config_file)
+        if not issubclass(saved_cls, cls):
+            raise PresetError(
+                f"`{config_file}` in `{self.preset_dir}` holds a "
+                f"`{saved_cls.__name__}`, not a `{cls.__name__}`."
+            )
+        tokenizer = deserialize(config, config_file, **kwargs)
+        tokenizer.load_assets(os.path.join(self.preset_dir, TOKENIZER_ASSET_DIR))
+        return tokenizer
+
+
+class HFPresetLoader(PresetLoader):
+    """Loads a Hugging Face checkpoint directory through its converter."""
+
+    def __init__(self, preset_dir, config, converter):
+        super().__init__(preset_dir)
+        self.hf_config = config
+        self.converter = converter
+
+    def backbone_name(self):
+        return self.converter.backbone_cls_name
+
+    def load_backbone(self, cls, load_weights=True, **kwargs):
+        from keras_nlp_clone.api_export import get_registered_class
+
+        _check_family(cls, self.backbone_name(), self.preset_dir)
+        backbone_cls = get_registered_class(self.backbone_name())
+        backbone_config = self.converter.convert_backbone_config(self.hf_config)
+        backbone_config.update(kwargs)
+        backbone = backbone_cls(**backbone_config)
+        if load_weights:
+            with SafetensorsReader(self.preset_dir) as reader:
+                self.converter.convert_weights(backbone, reader, self.hf_config)
+        return backbone
+
+    def load_task(self, cls, load_weights=True, **kwargs):
+        """Builds the task on the converted backbone, then converts the
+        checkpoint's matching head (masked LM, sequence classification)
+        when the converter knows it and the checkpoint has it."""
+        task = super().load_task(cls, load_weights, **kwargs)
+        convert_head = getattr(self.converter, "convert_head", None)
+        if load_weights and convert_head is not None:
+            with SafetensorsReader(self.preset_dir) as reader:
+                convert_head(task, reader, self.hf_config)
+        return task
+
+    def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
+        from keras_nlp_clone.api_export import get_registered_class
+
+        _check_family(cls, self.backbone_name(), self.preset_dir)
+        if backbone_name_of(cls) is None:
+            backbone_cls = get_registered_class(self.backbone_name())
+            cls = find_subclass(cls, backbone_cls.__name__)
+        return self.converter.convert_tokenizer(
+            cls, self.preset_dir, self.hf_config, **kwargs
+        )
+
+
+def get_preset_loader(preset):
+    """Resolves `preset` and returns the loader for its format.
+
+    Raises:
+        PresetError / PresetNotAvailableError / FileNotFoundError: see
+            `resolve_preset_dir` and `load_json`.
+    """
+    # Families register their converters when `keras_nlp_clone` is imported
+    # (which any `from_preset` caller has done), so nothing is imported here.
+    preset_dir = resolve_preset_dir(preset)
+    has_tokenizer = os.path.exists(os.path.join(preset_dir, TOKENIZER_CONFIG_FILE))
+    config = load_json(preset_dir, CONFIG_FILE, required=not has_tokenizer)
+    if config is None:
+        return KerasPresetLoader(preset_dir, None)
+    if not isinstance(config, dict):
+        raise PresetError(f"`{CONFIG_FILE}` in `{preset_dir}` is not a JSON object.")
+    if "registered_name" in config or "class_name" in config:
+        return KerasPresetLoader(preset_dir, config)
+    model_type = config.get("model_type")
+    if model_type is not None:
+        if model_type not in HF_CONVERTERS:
+            raise PresetError(
+                f"`{preset_dir}` is a Hugging Face checkpoint of model_type "
+                f"`{model_type}`, which has no converter. Supported: "
+                f"{sorted(HF_CONVERTERS)}."
+            )
+        return HFPresetLoader(preset_dir, config, HF_CONVERTERS[model_type])
+    raise PresetError(
+        f"`{CONFIG_FILE}` in `{preset_dir}` is neither a keras_nlp_clone "
+        "preset config (no `registered_name`) nor a Hugging Face config (no "
+        "`model_type`)."
+    )
