@@ -55,7 +55,11 @@ How a family adds export (the contract)
    - `save_safetensors(tensors, path)`: `model.safetensors` with the
      `{"format": "pt"}` metadata `transformers` expects;
    - `write_json(path, data)`: `config.json` and tokenizer configs
-     (UTF-8, indented, sorted as given).
+     (UTF-8, indented, keys in the order given);
+   - `write_sentence_transformers_files(embedder, directory,
+     max_seq_length)`: `modules.json`, `sentence_bert_config.json`,
+     `1_Pooling/config.json` (and `2_Normalize`) for a text embedder,
+     whose exporter writes the backbone's files next to them.
 5. Test the family as `tests/models/<family>/test_<family>_hf_export.py`
    does: ours -> directory -> `transformers` gives the same outputs, and
    Hugging Face -> ours -> Hugging Face gives identical tensors.
@@ -244,10 +248,20 @@ def to_numpy(variable):
 
     Returns:
         A C-contiguous NumPy array.
+
+    Raises:
+        ValueError: an integer variable (a quantized model's kernel).
     """
     import keras
 
     value = np.asarray(keras.ops.convert_to_numpy(variable))
+    if not np.issubdtype(value.dtype, np.floating) and value.dtype.kind != "V":
+        name = getattr(variable, "path", None) or getattr(variable, "name", "")
+        raise ValueError(
+            f"`{name}` holds {value.dtype} values: a quantized model cannot "
+            "be exported to Hugging Face. Export the model before calling "
+            "`quantize()`."
+        )
     if value.dtype not in (np.float16, np.float32):
         value = value.astype("float32")
     return np.ascontiguousarray(value)
@@ -408,3 +422,77 @@ def write_json(path, data):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2, ensure_ascii=False)
         f.write("\n")
+
+
+def write_sentence_transformers_files(embedder, directory, max_seq_length):
+    """Writes the sentence-transformers module files of a text embedder.
+
+    The Hugging Face model files (`config.json`, `model.safetensors`) of
+    the embedder's backbone and the tokenizer files go at the top of
+    `directory` (the `Transformer` module, path `""`); this adds
+    `modules.json`, `sentence_bert_config.json`, `1_Pooling/config.json`
+    and, when `embedder.normalize`, the `2_Normalize` module, so that
+    `sentence_transformers.SentenceTransformer(directory)` computes the
+    embedder's embeddings: `"mean"` pooling is `pooling_mode_mean_tokens`,
+    `"cls"` is `pooling_mode_cls_token`, `"max"` is
+    `pooling_mode_max_tokens`.
+
+    Args:
+        embedder: a `keras_nlp_clone.models.TextEmbedder` (`pooling_mode`,
+            `normalize`, `backbone.hidden_dim`).
+        directory: str. The export directory.
+        max_seq_length: int. The longest input in tokens (special tokens
+            included), e.g. the preprocessor's `sequence_length`.
+
+    Raises:
+        ValueError: an unknown `pooling_mode`.
+    """
+    flags = {
+        "mean": "pooling_mode_mean_tokens",
+        "cls": "pooling_mode_cls_token",
+        "max": "pooling_mode_max_tokens",
+    }
+    if embedder.pooling_mode not in flags:
+        raise ValueError(
+            f"`pooling_mode={embedder.pooling_mode!r}` has no "
+            f"sentence-transformers counterpart; use one of {list(flags)}."
+        )
+    modules = [
+        {
+            "idx": 0,
+            "name": "0",
+            "path": "",
+            "type": "sentence_transformers.models.Transformer",
+        },
+        {
+            "idx": 1,
+            "name": "1",
+            "path": "1_Pooling",
+            "type": "sentence_transformers.models.Pooling",
+        },
+    ]
+    if embedder.normalize:
+        modules.append(
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize",
+            }
+        )
+        os.makedirs(os.path.join(directory, "2_Normalize"))
+    write_json(os.path.join(directory, "modules.json"), modules)
+    write_json(
+        os.path.join(directory, "sentence_bert_config.json"),
+        {"max_seq_length": int(max_seq_length), "do_lower_case": False},
+    )
+    pooling = {
+        "word_embedding_dimension": int(embedder.backbone.hidden_dim),
+        "pooling_mode_cls_token": False,
+        "pooling_mode_mean_tokens": False,
+        "pooling_mode_max_tokens": False,
+        "pooling_mode_mean_sqrt_len_tokens": False,
+    }
+    pooling[flags[embedder.pooling_mode]] = True
+    os.makedirs(os.path.join(directory, "1_Pooling"))
+    write_json(os.path.join(directory, "1_Pooling", "config.json"), pooling)

@@ -5,10 +5,19 @@ attention projections into Keras `MultiHeadAttention`'s per-head kernels.
 Accepts `BertModel` checkpoints (tensor names without prefix) and the
 `bert.`-prefixed names of `BertForMaskedLM`, `BertForSequenceClassification`
 and `BertForPreTraining`.
+
+It also exports the other way (`export_*`, registered with
+`presets.hf_export` on import): `BertBackbone` -> `BertModel`,
+`BertClassifier` -> `BertForSequenceClassification`, `BertMaskedLM` ->
+`BertForMaskedLM`, `BertTokenizer` -> `vocab.txt` and
+`tokenizer_config.json`, and `BertTextEmbedder` -> a sentence-transformers
+directory.
 """
 
 import json
 import os
+
+from keras_nlp_clone.presets import hf_export
 from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.presets.hf_conversion import assign
 from keras_nlp_clone.presets.hf_conversion import bert_encoder_layer_names
@@ -150,3 +159,268 @@ def convert_head(task, reader, hf_config):
         kernel = reader.get("classifier.weight")
         if kernel.shape[0] == task.num_classes:
             copy_dense(task.output_dense, reader, "classifier")
+
+
+# === Export to Hugging Face ===
+
+
+def _dtype_name(backbone):
+    dtype = hf_export.to_numpy(backbone.token_embedding.embeddings).dtype
+    return "float16" if dtype == "float16" else "float32"
+
+
+def export_backbone_config(backbone, architecture="BertModel", pad_token_id=0):
+    """The Hugging Face `BertConfig` dict of a `BertBackbone`.
+
+    Args:
+        backbone: a `BertBackbone`.
+        architecture: str. The `architectures` entry. Defaults to
+            `"BertModel"`.
+        pad_token_id: int. The `[PAD]` id. Defaults to `0`.
+
+    Returns:
+        dict, the `config.json` contents.
+
+    Raises:
+        ValueError: the backbone pools another token than the first
+            (`cls_token_index != 0`), which Hugging Face's pooler cannot.
+    """
+    if getattr(backbone, "cls_token_index", 0) != 0:
+        raise ValueError(
+            "Hugging Face's `BertPooler` pools the first token; this "
+            f"backbone has cls_token_index={backbone.cls_token_index}. "
+            "Export a backbone with `cls_token_index=0`."
+        )
+    return {
+        "architectures": [architecture],
+        "model_type": "bert",
+        "vocab_size": backbone.vocabulary_size,
+        "hidden_size": backbone.hidden_dim,
+        "num_hidden_layers": backbone.num_layers,
+        "num_attention_heads": backbone.num_heads,
+        "intermediate_size": backbone.intermediate_dim,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": backbone.dropout,
+        "attention_probs_dropout_prob": backbone.dropout,
+        "max_position_embeddings": backbone.max_sequence_length,
+        "type_vocab_size": backbone.num_segments,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-12,
+        "pad_token_id": pad_token_id,
+        "position_embedding_type": "absolute",
+        "dtype": _dtype_name(backbone),
+    }
+
+
+def export_backbone_weights(backbone, prefix="", pooler=True):
+    """The Hugging Face tensors of a `BertBackbone` (the inverse of
+    `convert_weights`).
+
+    Args:
+        backbone: a `BertBackbone`.
+        prefix: str. Prepended to every name, e.g. `"bert."` for a task
+            model. Defaults to `""`.
+        pooler: bool. Include `pooler.dense` (`BertForMaskedLM` has no
+            pooler). Defaults to `True`.
+
+    Returns:
+        dict, tensor name -> NumPy array.
+    """
+    p = prefix
+    tensors = {
+        f"{p}embeddings.word_embeddings.weight": hf_export.to_numpy(
+            backbone.token_embedding.embeddings
+        ),
+        f"{p}embeddings.position_embeddings.weight": hf_export.to_numpy(
+            backbone.position_embedding.position_embeddings
+        ),
+        f"{p}embeddings.token_type_embeddings.weight": hf_export.to_numpy(
+            backbone.segment_embedding.embeddings
+        ),
+    }
+    tensors.update(
+        hf_export.layer_norm_to_hf(
+            backbone.embeddings_layer_norm, f"{p}embeddings.LayerNorm"
+        )
+    )
+    for i, layer in enumerate(backbone.transformer_layers):
+        tensors.update(
+            hf_export.transformer_encoder_to_hf(
+                layer, bert_encoder_layer_names(f"{p}encoder.layer.{i}")
+            )
+        )
+    if pooler:
+        tensors.update(
+            hf_export.dense_to_hf(backbone.pooled_dense, f"{p}pooler.dense")
+        )
+    return tensors
+
+
+def _pad_token_id(task):
+    tokenizer = getattr(task.preprocessor, "tokenizer", None)
+    return getattr(tokenizer, "pad_token_id", None) or 0
+
+
+def _write_model(directory, config, tensors):
+    hf_export.write_json(os.path.join(directory, "config.json"), config)
+    hf_export.save_safetensors(
+        tensors, os.path.join(directory, "model.safetensors")
+    )
+
+
+def export_backbone(backbone, directory):
+    """Writes a `BertBackbone` as a Hugging Face `BertModel`
+    (`config.json`, `model.safetensors`) into `directory`."""
+    _write_model(
+        directory,
+        export_backbone_config(backbone),
+        export_backbone_weights(backbone),
+    )
+
+
+def export_classifier(task, directory):
+    """Writes a `BertClassifier` as `BertForSequenceClassification`.
+
+    The heads correspond exactly: the pooler (`pooled_dense`, tanh on the
+    first token), dropout (`classifier_dropout`), then `classifier`
+    (`logits`). Hugging Face returns logits: a classifier built with
+    `activation="softmax"` exports the same weights, and its outputs are
+    the softmax of the exported model's logits.
+    """
+    config = export_backbone_config(
+        task.backbone, "BertForSequenceClassification", _pad_token_id(task)
+    )
+    config["classifier_dropout"] = task.dropout
+    config["id2label"] = {str(i): f"LABEL_{i}" for i in range(task.num_classes)}
+    config["label2id"] = {f"LABEL_{i}": i for i in range(task.num_classes)}
+    tensors = export_backbone_weights(task.backbone, prefix="bert.")
+    tensors.update(hf_export.dense_to_hf(task.output_dense, "classifier"))
+    _write_model(directory, config, tensors)
+
+
+def export_masked_lm(task, directory):
+    """Writes a `BertMaskedLM` as `BertForMaskedLM`.
+
+    The heads correspond exactly: `cls.predictions.transform` (dense, exact
+    GELU, layer norm with epsilon 1e-12), then the decoder tied to the word
+    embeddings plus `cls.predictions.bias`. The backbone's pooler, which
+    the masked LM does not use, is left out, as in `BertForMaskedLM`.
+
+    Raises:
+        ValueError: the head's projection is not tied to the backbone's
+            token embedding.
+    """
+    head = task.masked_lm_head
+    if head.token_embedding is not task.backbone.token_embedding:
+        raise ValueError(
+            "BertForMaskedLM ties its decoder to the word embeddings; this "
+            "masked LM head projects with another embedding than the "
+            "backbone's `token_embedding`, so it cannot be exported."
+        )
+    config = export_backbone_config(
+        task.backbone, "BertForMaskedLM", _pad_token_id(task)
+    )
+    config["tie_word_embeddings"] = True
+    tensors = export_backbone_weights(task.backbone, prefix="bert.", pooler=False)
+    tensors.update(
+        hf_export.dense_to_hf(
+            head._intermediate_dense, "cls.predictions.transform.dense"
+        )
+    )
+    tensors.update(
+        hf_export.layer_norm_to_hf(
+            head._intermediate_layer_norm, "cls.predictions.transform.LayerNorm"
+        )
+    )
+    tensors["cls.predictions.bias"] = hf_export.to_numpy(head._output_bias)
+    _write_model(directory, config, tensors)
+
+
+def export_text_embedder(embedder, directory):
+    """Writes a `BertTextEmbedder` as a sentence-transformers directory:
+    the backbone as `BertModel` plus `modules.json`,
+    `sentence_bert_config.json`, `1_Pooling/config.json` and, with
+    `normalize=True`, `2_Normalize` (the tokenizer files are added by
+    `export_to_transformers`). `max_seq_length` is the preprocessor's
+    `sequence_length` (the backbone's `max_sequence_length` without a
+    preprocessor)."""
+    export_backbone(embedder.backbone, directory)
+    max_seq_length = getattr(
+        embedder.preprocessor,
+        "sequence_length",
+        embedder.backbone.max_sequence_length,
+    )
+    hf_export.write_sentence_transformers_files(
+        embedder, directory, max_seq_length
+    )
+
+
+def export_tokenizer(tokenizer, directory, tokenizer_class="BertTokenizer"):
+    """Writes a `BertTokenizer` as Hugging Face files: `vocab.txt` (one
+    token a line, in id order), `tokenizer_config.json` (`do_lower_case`,
+    `strip_accents`, `tokenize_chinese_chars`, the special tokens) and
+    `special_tokens_map.json`.
+
+    `AutoTokenizer` then gives the same ids on text (with
+    `add_special_tokens=False`; with them, `[CLS] ... [SEP]` as
+    `BertPreprocessor`). One difference stays: Hugging Face always matches
+    special token strings such as `"[MASK]"` written in the text, which we
+    do only with `special_tokens_in_strings=True`.
+
+    Args:
+        tokenizer: a `BertTokenizer` (or subclass).
+        directory: str. The export directory.
+        tokenizer_class: str. The `tokenizer_class` to record. Defaults to
+            `"BertTokenizer"`.
+
+    Raises:
+        ValueError: a tokenizer option Hugging Face's BERT tokenizer does
+            not have (`split=False`, a `suffix_indicator` other than
+            `"##"`), or a vocabulary token holding a line break.
+    """
+    if not tokenizer.split or tokenizer.suffix_indicator != "##":
+        raise ValueError(
+            "Hugging Face's BERT tokenizer always splits on whitespace and "
+            "punctuation and marks word continuations with `##`; this "
+            f"tokenizer has split={tokenizer.split}, suffix_indicator="
+            f"{tokenizer.suffix_indicator!r}, so it cannot be exported."
+        )
+    vocabulary = tokenizer.get_vocabulary()
+    for token in vocabulary:
+        if "\n" in token or "\r" in token:
+            raise ValueError(
+                f"Vocabulary token {token!r} holds a line break, which "
+                "`vocab.txt` (one token a line) cannot store."
+            )
+    with open(os.path.join(directory, "vocab.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(token + "\n" for token in vocabulary))
+    special = {
+        "unk_token": tokenizer.oov_token,
+        "sep_token": "[SEP]",
+        "pad_token": "[PAD]",
+        "cls_token": "[CLS]",
+        "mask_token": "[MASK]",
+    }
+    config = {
+        "tokenizer_class": tokenizer_class,
+        "do_lower_case": bool(tokenizer.lowercase),
+        "strip_accents": bool(tokenizer.strip_accents),
+        "tokenize_chinese_chars": bool(tokenizer.split_on_cjk),
+        "do_basic_tokenize": True,
+        **special,
+    }
+    if tokenizer.sequence_length is not None:
+        config["model_max_length"] = tokenizer.sequence_length
+    hf_export.write_json(
+        os.path.join(directory, "tokenizer_config.json"), config
+    )
+    hf_export.write_json(
+        os.path.join(directory, "special_tokens_map.json"), special
+    )
+
+
+hf_export.register_hf_exporter("BertBackbone", export_backbone)
+hf_export.register_hf_exporter("BertClassifier", export_classifier)
+hf_export.register_hf_exporter("BertMaskedLM", export_masked_lm)
+hf_export.register_hf_exporter("BertTextEmbedder", export_text_embedder)
+hf_export.register_hf_exporter("BertTokenizer", export_tokenizer)

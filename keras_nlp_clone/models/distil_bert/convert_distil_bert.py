@@ -7,11 +7,19 @@ Accepts `DistilBertModel` checkpoints (tensor names without prefix) and the
 `DistilBertForSequenceClassification`, whose heads `convert_head` copies.
 The tokenizer is BERT's WordPiece, read from `vocab.txt` and
 `tokenizer_config.json` as for BERT checkpoints.
+
+It also exports the other way (`export_*`, registered with
+`presets.hf_export` on import): `DistilBertBackbone` ->
+`DistilBertModel`, `DistilBertClassifier` ->
+`DistilBertForSequenceClassification`, `DistilBertMaskedLM` ->
+`DistilBertForMaskedLM`, `DistilBertTokenizer` -> `vocab.txt` and
+`tokenizer_config.json`.
 """
 
 import numpy as np
 
 from keras_nlp_clone.models.bert import convert_bert
+from keras_nlp_clone.presets import hf_export
 from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.presets.hf_conversion import assign
 from keras_nlp_clone.presets.hf_conversion import copy_dense
@@ -172,3 +180,198 @@ def convert_head(task, reader, hf_config):
         copy_dense(task.pooled_dense, reader, "pre_classifier")
         if reader.get("classifier.weight").shape[0] == task.num_classes:
             copy_dense(task.output_dense, reader, "classifier")
+
+
+# === Export to Hugging Face ===
+
+
+def _encoder_layer_names(prefix):
+    return {
+        "query": f"{prefix}.attention.q_lin",
+        "key": f"{prefix}.attention.k_lin",
+        "value": f"{prefix}.attention.v_lin",
+        "attention_output": f"{prefix}.attention.out_lin",
+        "attention_layer_norm": f"{prefix}.sa_layer_norm",
+        "intermediate": f"{prefix}.ffn.lin1",
+        "output": f"{prefix}.ffn.lin2",
+        "output_layer_norm": f"{prefix}.output_layer_norm",
+    }
+
+
+def export_backbone_config(backbone, architecture="DistilBertModel", pad_token_id=0):
+    """The Hugging Face `DistilBertConfig` dict of a `DistilBertBackbone`
+    (learned position embeddings: `sinusoidal_pos_embds=False`).
+
+    Args:
+        backbone: a `DistilBertBackbone`.
+        architecture: str. The `architectures` entry. Defaults to
+            `"DistilBertModel"`.
+        pad_token_id: int. The `[PAD]` id. Defaults to `0`.
+
+    Returns:
+        dict, the `config.json` contents.
+    """
+    dtype = hf_export.to_numpy(backbone.token_embedding.embeddings).dtype
+    return {
+        "architectures": [architecture],
+        "model_type": "distilbert",
+        "vocab_size": backbone.vocabulary_size,
+        "dim": backbone.hidden_dim,
+        "n_layers": backbone.num_layers,
+        "n_heads": backbone.num_heads,
+        "hidden_dim": backbone.intermediate_dim,
+        "activation": "gelu",
+        "dropout": backbone.dropout,
+        "attention_dropout": backbone.dropout,
+        "max_position_embeddings": backbone.max_sequence_length,
+        "sinusoidal_pos_embds": False,
+        "initializer_range": 0.02,
+        "pad_token_id": pad_token_id,
+        "tie_weights_": True,
+        "dtype": "float16" if dtype == "float16" else "float32",
+    }
+
+
+def export_backbone_weights(backbone, prefix=""):
+    """The Hugging Face tensors of a `DistilBertBackbone` (the inverse of
+    `convert_weights`).
+
+    Args:
+        backbone: a `DistilBertBackbone`.
+        prefix: str. Prepended to every name, e.g. `"distilbert."` for a
+            task model. Defaults to `""`.
+
+    Returns:
+        dict, tensor name -> NumPy array.
+    """
+    p = prefix
+    embeddings = backbone.embeddings
+    tensors = {
+        f"{p}embeddings.word_embeddings.weight": hf_export.to_numpy(
+            embeddings.token_embedding.embeddings
+        ),
+        f"{p}embeddings.position_embeddings.weight": hf_export.to_numpy(
+            embeddings.position_embedding.position_embeddings
+        ),
+    }
+    tensors.update(
+        hf_export.layer_norm_to_hf(
+            backbone.embeddings_layer_norm, f"{p}embeddings.LayerNorm"
+        )
+    )
+    for i, layer in enumerate(backbone.transformer_layers):
+        tensors.update(
+            hf_export.transformer_encoder_to_hf(
+                layer, _encoder_layer_names(f"{p}transformer.layer.{i}")
+            )
+        )
+    return tensors
+
+
+def _pad_token_id(task):
+    tokenizer = getattr(task.preprocessor, "tokenizer", None)
+    return getattr(tokenizer, "pad_token_id", None) or 0
+
+
+def _write_model(directory, config, tensors):
+    import os
+
+    hf_export.write_json(os.path.join(directory, "config.json"), config)
+    hf_export.save_safetensors(
+        tensors, os.path.join(directory, "model.safetensors")
+    )
+
+
+def export_backbone(backbone, directory):
+    """Writes a `DistilBertBackbone` as a Hugging Face `DistilBertModel`
+    (`config.json`, `model.safetensors`) into `directory`."""
+    _write_model(
+        directory,
+        export_backbone_config(backbone),
+        export_backbone_weights(backbone),
+    )
+
+
+def export_classifier(task, directory):
+    """Writes a `DistilBertClassifier` as
+    `DistilBertForSequenceClassification`.
+
+    The heads correspond exactly when the classifier's `hidden_dim` is the
+    backbone's: first token, `pre_classifier` (`pooled_dense`, ReLU),
+    dropout (`seq_classif_dropout`), `classifier` (`logits`). Hugging Face
+    returns logits, before any `activation` of ours.
+
+    Raises:
+        ValueError: the classifier's `hidden_dim` differs from the
+            backbone's (Hugging Face's `pre_classifier` is `dim -> dim`).
+    """
+    width = task.pooled_dense.units
+    if width != task.backbone.hidden_dim:
+        raise ValueError(
+            "DistilBertForSequenceClassification's `pre_classifier` maps "
+            f"`dim` to `dim` ({task.backbone.hidden_dim}); this classifier "
+            f"has hidden_dim={width}, so it cannot be exported. Build the "
+            "classifier with `hidden_dim=None`."
+        )
+    config = export_backbone_config(
+        task.backbone, "DistilBertForSequenceClassification", _pad_token_id(task)
+    )
+    config["seq_classif_dropout"] = task.dropout
+    config["id2label"] = {str(i): f"LABEL_{i}" for i in range(task.num_classes)}
+    config["label2id"] = {f"LABEL_{i}": i for i in range(task.num_classes)}
+    tensors = export_backbone_weights(task.backbone, prefix="distilbert.")
+    tensors.update(hf_export.dense_to_hf(task.pooled_dense, "pre_classifier"))
+    tensors.update(hf_export.dense_to_hf(task.output_dense, "classifier"))
+    _write_model(directory, config, tensors)
+
+
+def export_masked_lm(task, directory):
+    """Writes a `DistilBertMaskedLM` as `DistilBertForMaskedLM`.
+
+    The heads correspond exactly: `vocab_transform` (dense, exact GELU),
+    `vocab_layer_norm` (epsilon 1e-12), then `vocab_projector` tied to the
+    word embeddings plus its bias.
+
+    Raises:
+        ValueError: the head's projection is not tied to the backbone's
+            token embedding.
+    """
+    head = task.masked_lm_head
+    if head.token_embedding is not task.backbone.token_embedding:
+        raise ValueError(
+            "DistilBertForMaskedLM ties `vocab_projector` to the word "
+            "embeddings; this masked LM head projects with another "
+            "embedding than the backbone's, so it cannot be exported."
+        )
+    config = export_backbone_config(
+        task.backbone, "DistilBertForMaskedLM", _pad_token_id(task)
+    )
+    config["tie_word_embeddings"] = True
+    tensors = export_backbone_weights(task.backbone, prefix="distilbert.")
+    tensors.update(
+        hf_export.dense_to_hf(head._intermediate_dense, "vocab_transform")
+    )
+    tensors.update(
+        hf_export.layer_norm_to_hf(head._intermediate_layer_norm, "vocab_layer_norm")
+    )
+    tensors["vocab_projector.bias"] = hf_export.to_numpy(head._output_bias)
+    _write_model(directory, config, tensors)
+
+
+def export_tokenizer(tokenizer, directory):
+    """Writes a `DistilBertTokenizer` as `vocab.txt`,
+    `tokenizer_config.json` (`tokenizer_class: "DistilBertTokenizer"`) and
+    `special_tokens_map.json`; see `convert_bert.export_tokenizer`.
+
+    Raises:
+        ValueError: as `convert_bert.export_tokenizer`.
+    """
+    convert_bert.export_tokenizer(
+        tokenizer, directory, tokenizer_class="DistilBertTokenizer"
+    )
+
+
+hf_export.register_hf_exporter("DistilBertBackbone", export_backbone)
+hf_export.register_hf_exporter("DistilBertClassifier", export_classifier)
+hf_export.register_hf_exporter("DistilBertMaskedLM", export_masked_lm)
+hf_export.register_hf_exporter("DistilBertTokenizer", export_tokenizer)
