@@ -105,14 +105,12 @@ def register_hf_exporter(class_name, export_fn):
 def supported_classes():
     """The class names that have an exporter, sorted.
 
-    Families register on import, so this imports `keras_nlp_clone.models`
-    first.
+    Families register when `keras_nlp_clone` is imported (this module never
+    imports them: the import graph runs from models to presets).
 
     Returns:
         list of str.
     """
-    import keras_nlp_clone.models  # noqa: F401
-
     return sorted(_EXPORTERS)
 
 

@@ -78,6 +78,11 @@ def hf_forward(model, inputs):
         return model(**to_torch(inputs))
 
 
+def to_numpy(x):
+    """A tensor of any backend (or a variable) as a NumPy array."""
+    return np.asarray(keras.ops.convert_to_numpy(x))
+
+
 def numpy_inputs(inputs):
     """Our preprocessor's outputs as NumPy int32 arrays."""
     return {

@@ -271,7 +271,9 @@ class TestWritingHelpers(TestCase):
             hf_export.save_safetensors({"w": [1.0]}, path)
 
     def test_to_numpy_refuses_quantized_values(self):
-        variable = keras.Variable(np.ones((2, 2), "int8"), dtype="int8", name="k")
+        variable = keras.Variable(
+            np.ones((2, 2), "int8"), dtype="int8", trainable=False, name="k"
+        )
         with pytest.raises(ValueError, match="quantized"):
             hf_export.to_numpy(variable)
         half = hf_export.to_numpy(keras.Variable(np.ones(2), dtype="bfloat16"))

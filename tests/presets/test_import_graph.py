@@ -12,11 +12,7 @@ PRESETS_DIR = os.path.dirname(keras_nlp_clone.presets.__file__)
 # Imports of `keras_nlp_clone.models` still present, each to be removed by
 # its owner; an entry that no longer occurs fails `test_known_exceptions_
 # are_current`, so the list only shrinks.
-KNOWN_EXCEPTIONS = {
-    # `supported_classes` imports the models so that families have
-    # registered; `import keras_nlp_clone` already does that.
-    "hf_export.py: keras_nlp_clone.models",
-}
+KNOWN_EXCEPTIONS = set()
 
 
 def imported_modules(source):

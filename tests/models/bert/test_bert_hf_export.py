@@ -22,6 +22,7 @@ from tests.presets.hf_export_utils import assert_same_tensors
 from tests.presets.hf_export_utils import hf_forward
 from tests.presets.hf_export_utils import numpy_inputs
 from tests.presets.hf_export_utils import perturbed
+from tests.presets.hf_export_utils import to_numpy
 from tests.test_case import TestCase
 
 SEQUENCE_LENGTH = 24
@@ -91,12 +92,12 @@ class TestBertExport(TestCase):
         real = inputs["padding_mask"].astype(bool)
         assert (~real).any()  # padding is exercised
         np.testing.assert_allclose(
-            np.asarray(ours["sequence_output"])[real],
+            to_numpy(ours["sequence_output"])[real],
             theirs.last_hidden_state.numpy()[real],
             atol=1e-4,
         )
         np.testing.assert_allclose(
-            np.asarray(ours["pooled_output"]),
+            to_numpy(ours["pooled_output"]),
             theirs.pooler_output.numpy(),
             atol=1e-4,
         )
@@ -135,7 +136,7 @@ class TestBertExport(TestCase):
             encoded["attention_mask"], inputs["padding_mask"]
         )
         np.testing.assert_allclose(
-            np.asarray(classifier(inputs)),
+            to_numpy(classifier(inputs)),
             hf_forward(model, inputs).logits.numpy(),
             atol=1e-4,
         )
@@ -151,7 +152,7 @@ class TestBertExport(TestCase):
         ours = masked_lm({**inputs, "mask_positions": MASK_POSITIONS})
         theirs = hf_forward(model, inputs).logits.numpy()
         np.testing.assert_allclose(
-            np.asarray(ours),
+            to_numpy(ours),
             np.take_along_axis(theirs, MASK_POSITIONS[..., None], axis=1),
             atol=1e-4,
         )
@@ -217,7 +218,7 @@ class TestBertExport(TestCase):
         model = SentenceTransformer(path, device="cpu")
         assert model.max_seq_length == 20
         theirs = model.encode(texts, convert_to_numpy=True)
-        ours = np.asarray(embedder.predict(texts, verbose=0))
+        ours = to_numpy(embedder.predict(texts, verbose=0))
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
 
 

@@ -20,6 +20,7 @@ from tests.presets.hf_export_utils import assert_same_tensors
 from tests.presets.hf_export_utils import hf_forward
 from tests.presets.hf_export_utils import numpy_inputs
 from tests.presets.hf_export_utils import perturbed
+from tests.presets.hf_export_utils import to_numpy
 from tests.test_case import TestCase
 
 SEQUENCE_LENGTH = 24
@@ -85,7 +86,7 @@ class TestDistilBertExport(TestCase):
         real = inputs["padding_mask"].astype(bool)
         assert (~real).any()
         np.testing.assert_allclose(
-            np.asarray(backbone(inputs))[real],
+            to_numpy(backbone(inputs))[real],
             hf_forward(model, inputs).last_hidden_state.numpy()[real],
             atol=1e-4,
         )
@@ -115,7 +116,7 @@ class TestDistilBertExport(TestCase):
         )
         np.testing.assert_array_equal(encoded["input_ids"], inputs["token_ids"])
         np.testing.assert_allclose(
-            np.asarray(classifier(inputs)),
+            to_numpy(classifier(inputs)),
             hf_forward(model, inputs).logits.numpy(),
             atol=1e-4,
         )
@@ -137,7 +138,7 @@ class TestDistilBertExport(TestCase):
         ours = masked_lm({**inputs, "mask_positions": MASK_POSITIONS})
         theirs = hf_forward(model, inputs).logits.numpy()
         np.testing.assert_allclose(
-            np.asarray(ours),
+            to_numpy(ours),
             np.take_along_axis(theirs, MASK_POSITIONS[..., None], axis=1),
             atol=1e-4,
         )

@@ -24,6 +24,7 @@ from tests.presets.hf_export_utils import assert_same_tensors
 from tests.presets.hf_export_utils import hf_forward
 from tests.presets.hf_export_utils import numpy_inputs
 from tests.presets.hf_export_utils import perturbed
+from tests.presets.hf_export_utils import to_numpy
 from tests.test_case import TestCase
 
 SEQUENCE_LENGTH = 24
@@ -91,7 +92,7 @@ class TestXLMRobertaExport(TestCase):
         real = inputs["padding_mask"].astype(bool)
         assert (~real).any()
         np.testing.assert_allclose(
-            np.asarray(backbone(inputs))[real],
+            to_numpy(backbone(inputs))[real],
             hf_forward(model, inputs).last_hidden_state.numpy()[real],
             atol=1e-4,
         )
@@ -100,7 +101,7 @@ class TestXLMRobertaExport(TestCase):
         assert restored.max_sequence_length == backbone.max_sequence_length
         for before, after in zip(backbone.weights, restored.weights):
             assert before.path == after.path
-            np.testing.assert_array_equal(np.asarray(before), np.asarray(after))
+            np.testing.assert_array_equal(to_numpy(before), to_numpy(after))
 
     def test_classifier_with_tokenizer(
         self, backbone, preprocessor, inputs, texts, export_dir
@@ -132,7 +133,7 @@ class TestXLMRobertaExport(TestCase):
         )
         np.testing.assert_array_equal(encoded["input_ids"], inputs["token_ids"])
         np.testing.assert_allclose(
-            np.asarray(classifier(inputs)),
+            to_numpy(classifier(inputs)),
             hf_forward(model, inputs).logits.numpy(),
             atol=1e-4,
         )
@@ -153,7 +154,7 @@ class TestXLMRobertaExport(TestCase):
         ours = masked_lm({**inputs, "mask_positions": MASK_POSITIONS})
         theirs = hf_forward(model, inputs).logits.numpy()
         np.testing.assert_allclose(
-            np.asarray(ours),
+            to_numpy(ours),
             np.take_along_axis(theirs, MASK_POSITIONS[..., None], axis=1),
             atol=1e-4,
         )
@@ -198,7 +199,7 @@ class TestXLMRobertaExport(TestCase):
         embedder.export_to_transformers(path)
         model = SentenceTransformer(path, device="cpu")
         np.testing.assert_allclose(
-            np.asarray(embedder.predict(texts, verbose=0)),
+            to_numpy(embedder.predict(texts, verbose=0)),
             model.encode(texts, convert_to_numpy=True),
             atol=1e-5,
         )
