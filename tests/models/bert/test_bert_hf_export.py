@@ -22,6 +22,7 @@ from tests.presets.hf_export_utils import assert_same_tensors
 from tests.presets.hf_export_utils import hf_forward
 from tests.presets.hf_export_utils import numpy_inputs
 from tests.presets.hf_export_utils import perturbed
+from tests.presets.hf_export_utils import read_tensors
 from tests.presets.hf_export_utils import to_numpy
 from tests.test_case import TestCase
 
@@ -250,6 +251,25 @@ class TestHuggingFaceRoundTrip(TestCase):
     def test_backbone(self, checkpoints, tmp_path):
         backbone = BertBackbone.from_preset(checkpoints["BertModel"])
         backbone.export_to_transformers(str(tmp_path / "out"))
+        assert_same_tensors(checkpoints["BertModel"], str(tmp_path / "out"))
+
+    def test_old_checkpoint_with_position_ids_buffer(self, checkpoints, tmp_path):
+        # transformers < 4.31 saved the `position_ids` buffer; it is not a
+        # weight: the import ignores it and the export leaves it out.
+        from safetensors.numpy import load_file
+        from safetensors.numpy import save_file
+
+        old = tmp_path / "old"
+        old.mkdir()
+        tensors = load_file(os.path.join(checkpoints["BertModel"], "model.safetensors"))
+        tensors["embeddings.position_ids"] = np.arange(32, dtype="int64")[None]
+        save_file(tensors, str(old / "model.safetensors"), metadata={"format": "pt"})
+        with open(os.path.join(checkpoints["BertModel"], "config.json")) as f:
+            (old / "config.json").write_text(f.read())
+        BertBackbone.from_preset(str(old)).export_to_transformers(str(tmp_path / "out"))
+        exported = read_tensors(str(tmp_path / "out"))
+        assert "embeddings.position_ids" not in exported
+        assert sorted(exported) == sorted(set(tensors) - {"embeddings.position_ids"})
         assert_same_tensors(checkpoints["BertModel"], str(tmp_path / "out"))
 
     def test_classifier(self, checkpoints, tmp_path):
