@@ -192,10 +192,15 @@ class TestWritingHelpers(TestCase):
     def test_dense_to_hf_inverts_copy_dense(self):
         rng = np.random.default_rng(0)
         # A plain dense layer, and the per-head kernels of attention.
+        # Zero initializers: the values are overwritten, and JAX would
+        # compile a random initializer per shape.
+        zeros = {"kernel_initializer": "zeros"}
         layers = [
-            keras.layers.Dense(5),
-            keras.layers.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="de"),
-            keras.layers.EinsumDense("abcd,cde->abe", (None, 4), bias_axes="e"),
+            keras.layers.Dense(5, **zeros),
+            keras.layers.EinsumDense(
+                "abc,cde->abde", (None, 2, 3), bias_axes="de", **zeros
+            ),
+            keras.layers.EinsumDense("abcd,cde->abe", (None, 4), bias_axes="e", **zeros),
         ]
         input_shapes = [(1, 4), (1, 1, 4), (1, 1, 2, 3)]
         hf_shapes = [((5, 4), (5,)), ((6, 4), (6,)), ((4, 6), (4,))]
@@ -213,7 +218,7 @@ class TestWritingHelpers(TestCase):
 
     def test_dense_to_hf_without_bias_needs_out_dim(self):
         layer = keras.layers.Dense(3, use_bias=False)
-        layer.build((1, 2))
+        layer.build((1, 2))  # random kernel: the transpose is checked
         with pytest.raises(ValueError, match="pass `out_dim`"):
             hf_export.dense_to_hf(layer, "x")
         weight = hf_export.dense_to_hf(layer, "x", out_dim=3)["x.weight"]
@@ -223,7 +228,9 @@ class TestWritingHelpers(TestCase):
 
     def test_dense_to_in_out_inverts_assign_in_out_dense(self):
         rng = np.random.default_rng(1)
-        layer = keras.layers.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="de")
+        layer = keras.layers.EinsumDense(
+            "abc,cde->abde", (None, 2, 3), bias_axes="de", kernel_initializer="zeros"
+        )
         layer.build((1, 1, 4))
         kernel = rng.standard_normal((4, 6)).astype("float32")
         bias = rng.standard_normal((6,)).astype("float32")
@@ -234,7 +241,9 @@ class TestWritingHelpers(TestCase):
 
     def test_transformer_encoder_to_hf_inverts_copy_transformer_encoder(self):
         rng = np.random.default_rng(2)
-        layer = TransformerEncoder(intermediate_dim=8, num_heads=2)
+        layer = TransformerEncoder(
+            intermediate_dim=8, num_heads=2, kernel_initializer="zeros"
+        )
         layer.build((1, 3, 4))
         names = hf_conversion.bert_encoder_layer_names("encoder.layer.0")
         shapes = {
