@@ -13,6 +13,7 @@ from keras_nlp_clone.presets.registry import presets_for_class
 from keras_nlp_clone.presets.saver import atomic_save
 from keras_nlp_clone.presets.saver import save_metadata
 from keras_nlp_clone.presets.saver import save_serialized_object
+from keras_nlp_clone.presets.saver import saves_preset
 from keras_nlp_clone.presets.weights_file import save_weights_file
 from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils import distribution_utils
@@ -295,6 +296,7 @@ class Backbone(EarlyAttributeMixin, keras.Model):
         loader = get_preset_loader(preset)
         return loader.load_backbone(cls, load_weights, **kwargs)
 
+    @saves_preset
     def save_to_preset(self, preset_dir, max_shard_size=10):
         """Saves config, weights and metadata into a preset directory.
 

@@ -9,6 +9,7 @@ from keras_nlp_clone.presets.loader import get_preset_loader
 from keras_nlp_clone.presets.registry import classproperty
 from keras_nlp_clone.presets.registry import presets_for_class
 from keras_nlp_clone.presets.saver import save_serialized_object
+from keras_nlp_clone.presets.saver import saves_preset
 
 
 @keras_nlp_clone_export
@@ -89,6 +90,7 @@ class Preprocessor(PreprocessingLayer):
         loader = get_preset_loader(preset)
         return loader.load_preprocessor(cls, config_file, **kwargs)
 
+    @saves_preset
     def save_to_preset(self, preset_dir):
         """Writes `preprocessor.json` and the tokenizer (config and assets)
         into `preset_dir`, atomically file by file."""

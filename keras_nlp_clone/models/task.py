@@ -14,6 +14,7 @@ from keras_nlp_clone.presets.registry import classproperty
 from keras_nlp_clone.presets.registry import presets_for_class
 from keras_nlp_clone.presets.saver import atomic_save
 from keras_nlp_clone.presets.saver import save_serialized_object
+from keras_nlp_clone.presets.saver import saves_preset
 from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils import input_checks
 from keras_nlp_clone.utils import lora_utils
@@ -529,6 +530,7 @@ class Task(EarlyAttributeMixin, keras.Model):
         loader = get_preset_loader(preset)
         return loader.load_task(cls, load_weights, **kwargs)
 
+    @saves_preset
     def save_to_preset(self, preset_dir, max_shard_size=10):
         """Saves backbone, preprocessor, task config and head weights.
 

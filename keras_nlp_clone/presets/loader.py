@@ -12,6 +12,7 @@ from keras_nlp_clone.presets.config_safety import check_config_is_safe
 from keras_nlp_clone.presets.config_safety import config_class
 from keras_nlp_clone.presets.config_safety import deserialize
 from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.errors import short_message
 from keras_nlp_clone.presets.files import CONFIG_FILE
 from keras_nlp_clone.presets.files import MODEL_WEIGHTS_FILE
 from keras_nlp_clone.presets.files import PREPROCESSOR_CONFIG_FILE
@@ -21,6 +22,7 @@ from keras_nlp_clone.presets.files import TOKENIZER_ASSET_DIR
 from keras_nlp_clone.presets.files import TOKENIZER_CONFIG_FILE
 from keras_nlp_clone.presets.files import load_json
 from keras_nlp_clone.presets.handles import resolve_preset_dir
+from keras_nlp_clone.presets.integrity import FileChecker
 from keras_nlp_clone.presets.registry import HF_CONVERTERS
 from keras_nlp_clone.presets.registry import backbone_name_of
 from keras_nlp_clone.presets.registry import find_subclass
@@ -28,15 +30,16 @@ from keras_nlp_clone.presets.safetensors_reader import SafetensorsReader
 from keras_nlp_clone.presets.weights_file import WeightsFile
 
 
-def _check_family(cls, backbone_name, preset_dir):
+def _check_family(cls, backbone_name, preset_dir, source=CONFIG_FILE):
     requested = backbone_name_of(cls)
     if requested is not None and requested != backbone_name:
         raise PresetError(
-            f"The preset at `{preset_dir}` is a `{backbone_name}` preset and "
-            f"cannot be loaded into `{cls.__name__}`, whose backbone is "
-            f"`{requested}`. Use the `from_preset` of a `{backbone_name[:-8]}`"
-            f" class, or of a base class such as `keras_nlp_clone.models."
-            f"Backbone`."
+            f"The preset at `{preset_dir}` is a `{backbone_name}` preset "
+            f"(its `{source}` names `{backbone_name}`) and cannot be loaded "
+            f"into `{cls.__name__}`, whose backbone is `{requested}`. Use the "
+            f"`from_preset` of a `{backbone_name[:-8]}` class, or of a base "
+            "class such as `keras_nlp_clone.models.Backbone`; if that file "
+            "was copied from another preset by mistake, restore it."
         )
 
 
@@ -45,6 +48,39 @@ class PresetLoader:
 
     def __init__(self, preset_dir):
         self.preset_dir = preset_dir
+        # The file that names the preset's family (for error messages).
+        self._family_source = CONFIG_FILE
+
+    def check_file(self, relpath):
+        """Checks a file against the preset's integrity record before it is
+        read (see `integrity.py`); formats without records check nothing."""
+
+    def check_tree(self, reldir):
+        """Checks every recorded file below `reldir` (see `check_file`)."""
+
+    def _read_json(self, filename, required=True):
+        self.check_file(filename)
+        return load_json(self.preset_dir, filename, required=required)
+
+    def _load_assets(self, tokenizer):
+        """Reads the tokenizer's vocabulary files from the preset's assets;
+        any failure becomes a `PresetError` naming the directory."""
+        self.check_tree(TOKENIZER_ASSET_DIR)
+        asset_dir = os.path.join(self.preset_dir, TOKENIZER_ASSET_DIR)
+        try:
+            tokenizer.load_assets(asset_dir)
+        except PresetError:
+            raise
+        except Exception as e:
+            present = sorted(os.listdir(asset_dir)) if os.path.isdir(asset_dir) else []
+            raise PresetError(
+                f"Could not read the vocabulary of `{type(tokenizer).__name__}`"
+                f" from `{asset_dir}` ({type(e).__name__}: {short_message(e)})."
+                f" Files present: {present}. The preset is incomplete or "
+                "damaged: download it again or re-save it with "
+                "`save_to_preset`."
+            ) from e
+        return tokenizer
 
     def backbone_name(self):
         """The class name of the preset's backbone, e.g. `"BertBackbone"`."""
@@ -72,16 +108,13 @@ class PresetLoader:
         """Loads a preprocessor: the saved one when the preset has a
         compatible `preprocessor.json`, else `cls(tokenizer=...)`."""
         name = self.backbone_name()
-        _check_family(cls, name, self.preset_dir)
-        config = load_json(self.preset_dir, config_file, required=False)
+        _check_family(cls, name, self.preset_dir, self._family_source)
+        config = self._read_json(config_file, required=False)
         if config is not None:
             saved_cls = config_class(config, config_file)
             if issubclass(saved_cls, cls):
                 preprocessor = deserialize(config, config_file, **kwargs)
-                tokenizer = preprocessor.tokenizer
-                tokenizer.load_assets(
-                    os.path.join(self.preset_dir, TOKENIZER_ASSET_DIR)
-                )
+                self._load_assets(preprocessor.tokenizer)
                 return preprocessor
         cls = find_subclass(cls, name)
         tokenizer = self.load_tokenizer(cls.tokenizer_cls)
@@ -92,8 +125,8 @@ class PresetLoader:
         `task.json` (head weights included), else a new task on the
         preset's backbone and preprocessor."""
         name = self.backbone_name()
-        _check_family(cls, name, self.preset_dir)
-        config = load_json(self.preset_dir, TASK_CONFIG_FILE, required=False)
+        _check_family(cls, name, self.preset_dir, self._family_source)
+        config = self._read_json(TASK_CONFIG_FILE, required=False)
         if config is not None and issubclass(config_class(config, TASK_CONFIG_FILE), cls):
             return self._load_saved_task(config, load_weights, **kwargs)
         cls = find_subclass(cls, name)
@@ -149,6 +182,7 @@ class PresetLoader:
                     stacklevel=3,
                 )
             else:
+                self.check_file(TASK_WEIGHTS_FILE)
                 task.load_task_weights(weights_path)
         return task
 
@@ -175,6 +209,7 @@ class KerasPresetLoader(PresetLoader):
 
     def __init__(self, preset_dir, config):
         super().__init__(preset_dir)
+        self.checker = FileChecker(preset_dir)
         self.config = config
         if config is not None:
             check_config_is_safe(config, CONFIG_FILE)
@@ -182,7 +217,8 @@ class KerasPresetLoader(PresetLoader):
         else:
             # A tokenizer-only (or preprocessor-only) preset: the family is
             # that of the saved tokenizer.
-            tokenizer_config = load_json(preset_dir, TOKENIZER_CONFIG_FILE)
+            self._family_source = TOKENIZER_CONFIG_FILE
+            tokenizer_config = self._read_json(TOKENIZER_CONFIG_FILE)
             self._backbone_name = backbone_name_of(
                 config_class(tokenizer_config, TOKENIZER_CONFIG_FILE)
             )
@@ -190,12 +226,19 @@ class KerasPresetLoader(PresetLoader):
     def backbone_name(self):
         return self._backbone_name
 
+    def check_file(self, relpath):
+        self.checker.check(relpath)
+
+    def check_tree(self, reldir):
+        self.checker.check_tree(reldir)
+
     def load_backbone(self, cls, load_weights=True, **kwargs):
         if self.config is None:
             load_json(self.preset_dir, CONFIG_FILE)  # raises, listing files
         from keras_nlp_clone.utils.keras_utils import skip_variable_initialization
 
         _check_family(cls, self.backbone_name(), self.preset_dir)
+        self.check_file(CONFIG_FILE)
         if not load_weights:
             return deserialize(self.config, CONFIG_FILE, **kwargs)
         path = os.path.join(self.preset_dir, MODEL_WEIGHTS_FILE)
@@ -211,6 +254,9 @@ class KerasPresetLoader(PresetLoader):
         # full collections that cost more than the build (PyTorch backend).
         import keras
 
+        # Hash the weights while the model is built (hashing releases the
+        # GIL); the result is checked before any value is read.
+        self.checker.check_in_background(MODEL_WEIGHTS_FILE)
         with WeightsFile(path) as weights, _gc_paused():
             # Under TensorFlow, variables start from the file's values where
             # the file names their path: converting to a TF tensor copies
@@ -223,12 +269,13 @@ class KerasPresetLoader(PresetLoader):
             )
             with skip_variable_initialization(initial_values) as init:
                 backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
+            self.check_file(MODEL_WEIGHTS_FILE)  # waits for the hash
             weights.load_into(backbone, skip_ids=init.initialized)
         return backbone
 
     def load_tokenizer(self, cls, config_file=TOKENIZER_CONFIG_FILE, **kwargs):
-        _check_family(cls, self.backbone_name(), self.preset_dir)
-        config = load_json(self.preset_dir, config_file)
+        _check_family(cls, self.backbone_name(), self.preset_dir, self._family_source)
+        config = self._read_json(config_file)
         saved_cls = config_class(config, config_file)
         if not issubclass(saved_cls, cls):
             raise PresetError(
@@ -236,8 +283,7 @@ class KerasPresetLoader(PresetLoader):
                 f"`{saved_cls.__name__}`, not a `{cls.__name__}`."
             )
         tokenizer = deserialize(config, config_file, **kwargs)
-        tokenizer.load_assets(os.path.join(self.preset_dir, TOKENIZER_ASSET_DIR))
-        return tokenizer
+        return self._load_assets(tokenizer)
 
 
 class HFPresetLoader(PresetLoader):

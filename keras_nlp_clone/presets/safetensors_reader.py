@@ -17,8 +17,9 @@ class SafetensorsReader:
     a converter can check that none was left over.
 
     Raises:
-        FileNotFoundError: no safetensors file (a `pytorch_model.bin` is
-            refused: pickle can execute code).
+        FileNotFoundError: no safetensors file.
+        PresetError: only a `pytorch_model.bin` (pickle, which can execute
+            code) is there; it is refused, never opened.
         KeyError: a requested tensor is missing (the message lists close
             names).
     """
@@ -33,16 +34,22 @@ class SafetensorsReader:
         elif os.path.exists(single):
             weight_map = None
         else:
-            extra = ""
-            if os.path.exists(os.path.join(preset_dir, "pytorch_model.bin")):
-                extra = (
-                    " The directory has `pytorch_model.bin`, which is refused:"
-                    " pickle files can execute code. Convert it with "
-                    "`transformers` (`save_pretrained(..., "
-                    "safe_serialization=True)`)."
+            pickled = [
+                name
+                for name in ("pytorch_model.bin", "pytorch_model.bin.index.json")
+                if os.path.exists(os.path.join(preset_dir, name))
+            ]
+            if pickled:
+                raise PresetError(
+                    f"No `model.safetensors` in `{preset_dir}`; it has "
+                    f"`{pickled[0]}`, which is refused: PyTorch checkpoints "
+                    "are pickle files, and unpickling can execute code. "
+                    "Convert it where you trust the file, with `transformers`"
+                    " (`AutoModel.from_pretrained(path).save_pretrained(path,"
+                    " safe_serialization=True)`), then load the directory."
                 )
             raise FileNotFoundError(
-                f"No `model.safetensors` in `{preset_dir}`.{extra}"
+                f"No `model.safetensors` in `{preset_dir}`."
             )
         self._weight_map = weight_map
         self._files = {}

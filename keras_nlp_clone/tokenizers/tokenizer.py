@@ -12,6 +12,7 @@ from keras_nlp_clone.presets.loader import get_preset_loader
 from keras_nlp_clone.presets.registry import classproperty
 from keras_nlp_clone.presets.registry import presets_for_class
 from keras_nlp_clone.presets.saver import save_serialized_object
+from keras_nlp_clone.presets.saver import saves_preset
 from keras_nlp_clone.utils.tensor_utils import is_int_dtype
 from keras_nlp_clone.utils.tensor_utils import is_string_dtype
 
@@ -194,6 +195,7 @@ class Tokenizer(PreprocessingLayer):
         """Reads the tokenizer's vocabulary files from `dir_path`."""
         pass
 
+    @saves_preset
     def save_to_preset(self, preset_dir):
         """Saves the tokenizer config and assets into a preset directory.
 

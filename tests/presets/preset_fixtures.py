@@ -1,6 +1,8 @@
 """Fixtures shared by the preset tests: one tiny BERT preset per module,
 copied for each test that damages it."""
 
+import json
+import os
 import shutil
 
 import pytest
@@ -35,3 +37,15 @@ def saved_preset(pristine_preset, tmp_path):
     directory = tmp_path / "preset"
     shutil.copytree(pristine_preset, directory)
     return directory
+
+
+def drop_records(directory):
+    """Removes the file records of `metadata.json`, so that `directory`
+    loads like a preset saved before records existed (tests that edit
+    preset files by hand check what happens without them)."""
+    path = os.path.join(directory, "metadata.json")
+    with open(path, encoding="utf-8") as f:
+        metadata = json.load(f)
+    del metadata["files"]
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(metadata, f)

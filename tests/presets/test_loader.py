@@ -47,23 +47,6 @@ class TestLoaderErrors(TestCase):
 
 
 class TestHuggingFaceDirectories(TestCase):
-    def test_pickle_checkpoint_is_refused(self, tmp_path):
-        (tmp_path / "config.json").write_text(
-            json.dumps(
-                {
-                    "model_type": "bert",
-                    "vocab_size": 8,
-                    "hidden_size": 4,
-                    "num_hidden_layers": 1,
-                    "num_attention_heads": 2,
-                    "intermediate_size": 8,
-                }
-            )
-        )
-        (tmp_path / "pytorch_model.bin").write_bytes(b"pickle")
-        with pytest.raises(FileNotFoundError, match="pickle files can execute code"):
-            BertBackbone.from_preset(str(tmp_path))
-
     def test_hf_conversion_matches_saved_round_trip(self, minilm_dir, tmp_path):
         backbone = BertBackbone.from_preset(minilm_dir)
         backbone.save_to_preset(str(tmp_path))
