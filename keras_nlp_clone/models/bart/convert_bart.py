@@ -27,12 +27,21 @@ language-model head is the tied embedding without a bias, as KerasNLP's, so
 a checkpoint whose bias is not all zeros (all published BART checkpoints
 have zeros) is refused with a `PresetError` instead of silently dropping
 it.
+
+It also exports the other way (`export_*`, registered with
+`presets.hf_export` on import): `BartBackbone` -> `BartModel`,
+`BartSeq2SeqLM` -> `BartForConditionalGeneration` (with a
+`final_logits_bias` of zeros) and `BartTokenizer` -> `vocab.json`,
+`merges.txt` and `tokenizer_config.json`.
 """
 
 import json
 import os
 
 import numpy as np
+
+from keras_nlp_clone.models.gpt2.convert_gpt2 import export_byte_level_bpe
+from keras_nlp_clone.presets import hf_export
 from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.presets.hf_conversion import assign
 from keras_nlp_clone.presets.hf_conversion import copy_dense
@@ -306,3 +315,241 @@ def convert_head(task, reader, hf_config):
                 "`BartBackbone.from_preset` to use the encoder-decoder "
                 "without the head."
             )
+
+
+# === Export to Hugging Face ===
+#
+# The inverse of the tables above: `BartBackbone` -> `BartModel`,
+# `BartSeq2SeqLM` -> `BartForConditionalGeneration` and `BartTokenizer` ->
+# `vocab.json`, `merges.txt` and `tokenizer_config.json`. The two rows that
+# Hugging Face's position tables hold before position 0 (never read) are
+# written as zeros; the shared embedding is written once, as `shared.weight`
+# (the encoder's, decoder's and head's copies are tied, so
+# `save_pretrained` writes none of them either).
+
+
+def _backbone_config(backbone, architecture, task=None):
+    config = {
+        "architectures": [architecture],
+        "model_type": "bart",
+        "vocab_size": backbone.vocabulary_size,
+        "d_model": backbone.hidden_dim,
+        "encoder_layers": backbone.num_layers,
+        "decoder_layers": backbone.num_layers,
+        "encoder_attention_heads": backbone.num_heads,
+        "decoder_attention_heads": backbone.num_heads,
+        "encoder_ffn_dim": backbone.intermediate_dim,
+        "decoder_ffn_dim": backbone.intermediate_dim,
+        "activation_function": "gelu",
+        "dropout": backbone.dropout,
+        "attention_dropout": backbone.dropout,
+        "activation_dropout": 0.0,
+        "encoder_layerdrop": 0.0,
+        "decoder_layerdrop": 0.0,
+        "max_position_embeddings": backbone.max_sequence_length,
+        "scale_embedding": False,
+        "init_std": 0.02,
+        "is_encoder_decoder": True,
+        "tie_word_embeddings": True,
+        "use_cache": True,
+        "dtype": "float32",
+        # BART's ids, as in `BartConfig`; a task's tokenizer overrides them.
+        "bos_token_id": 0,
+        "pad_token_id": 1,
+        "eos_token_id": 2,
+        "decoder_start_token_id": 2,
+        "forced_eos_token_id": 2,
+    }
+    tokenizer = getattr(getattr(task, "preprocessor", None), "tokenizer", None)
+    if tokenizer is not None:
+        config.update(
+            bos_token_id=tokenizer.start_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.end_token_id,
+            # The decoder prompt starts with `</s>`, as our preprocessor's.
+            decoder_start_token_id=tokenizer.end_token_id,
+            forced_eos_token_id=tokenizer.end_token_id,
+        )
+    return config
+
+
+def _attention_to_hf(attention, name):
+    tensors = {}
+    for dense, suffix in (
+        (attention._query_dense, "q_proj"),
+        (attention._key_dense, "k_proj"),
+        (attention._value_dense, "v_proj"),
+        (attention._output_dense, "out_proj"),
+    ):
+        tensors.update(hf_export.dense_to_hf(dense, f"{name}.{suffix}"))
+    return tensors
+
+
+def _positions_to_hf(position_embedding):
+    table = hf_export.to_numpy(position_embedding.position_embeddings)
+    leading_rows = np.zeros((_POSITION_OFFSET, table.shape[1]), table.dtype)
+    return np.concatenate([leading_rows, table])
+
+
+def _backbone_tensors(backbone, prefix=""):
+    """`BartModel`'s tensors (names under `prefix`) from a
+    `BartBackbone`."""
+    layer_norm = hf_export.layer_norm_to_hf
+    p = prefix
+    tensors = {
+        f"{p}shared.weight": hf_export.to_numpy(backbone.token_embedding.embeddings),
+        f"{p}encoder.embed_positions.weight": _positions_to_hf(
+            backbone.encoder_position_embedding
+        ),
+        f"{p}decoder.embed_positions.weight": _positions_to_hf(
+            backbone.decoder_position_embedding
+        ),
+    }
+    tensors.update(
+        layer_norm(
+            backbone.encoder_embeddings_layer_norm, f"{p}encoder.layernorm_embedding"
+        )
+    )
+    tensors.update(
+        layer_norm(
+            backbone.decoder_embeddings_layer_norm, f"{p}decoder.layernorm_embedding"
+        )
+    )
+    for i, layer in enumerate(backbone.encoder_transformer_layers):
+        name = f"{p}encoder.layers.{i}"
+        tensors.update(
+            hf_export.transformer_encoder_to_hf(
+                layer,
+                {
+                    "query": f"{name}.self_attn.q_proj",
+                    "key": f"{name}.self_attn.k_proj",
+                    "value": f"{name}.self_attn.v_proj",
+                    "attention_output": f"{name}.self_attn.out_proj",
+                    "attention_layer_norm": f"{name}.self_attn_layer_norm",
+                    "intermediate": f"{name}.fc1",
+                    "output": f"{name}.fc2",
+                    "output_layer_norm": f"{name}.final_layer_norm",
+                },
+            )
+        )
+    for i, layer in enumerate(backbone.decoder_transformer_layers):
+        name = f"{p}decoder.layers.{i}"
+        tensors.update(
+            _attention_to_hf(layer._self_attention_layer, f"{name}.self_attn")
+        )
+        tensors.update(
+            layer_norm(
+                layer._self_attention_layer_norm, f"{name}.self_attn_layer_norm"
+            )
+        )
+        tensors.update(
+            _attention_to_hf(layer._cross_attention_layer, f"{name}.encoder_attn")
+        )
+        tensors.update(
+            layer_norm(
+                layer._cross_attention_layer_norm,
+                f"{name}.encoder_attn_layer_norm",
+            )
+        )
+        tensors.update(
+            hf_export.dense_to_hf(layer._feedforward_intermediate_dense, f"{name}.fc1")
+        )
+        tensors.update(
+            hf_export.dense_to_hf(layer._feedforward_output_dense, f"{name}.fc2")
+        )
+        tensors.update(
+            layer_norm(layer._feedforward_layer_norm, f"{name}.final_layer_norm")
+        )
+    return tensors
+
+
+def _write(directory, config, tensors):
+    hf_export.write_json(os.path.join(directory, "config.json"), config)
+    hf_export.save_safetensors(tensors, os.path.join(directory, "model.safetensors"))
+
+
+def export_backbone(backbone, directory):
+    """Writes a `BartBackbone` as a Hugging Face `BartModel` directory.
+
+    The inverse of `convert_backbone_config` and `convert_weights`:
+    `config.json` (`model_type: "bart"`, `architectures: ["BartModel"]`,
+    equal encoder and decoder shapes, exact `"gelu"`,
+    `scale_embedding: false`, BART's special ids 0/1/2) and
+    `model.safetensors` with `BartModel`'s tensor names. Each position
+    table gets two leading rows of zeros (Hugging Face looks position `i`
+    up at row `i + 2`).
+
+    Args:
+        backbone: a `keras_nlp_clone.models.BartBackbone`.
+        directory: str. An existing, empty directory.
+    """
+    _write(
+        directory,
+        _backbone_config(backbone, "BartModel"),
+        _backbone_tensors(backbone),
+    )
+
+
+def export_seq_2_seq_lm(task, directory):
+    """Writes a `BartSeq2SeqLM` as a Hugging Face
+    `BartForConditionalGeneration` directory.
+
+    The backbone's tensors under `model.`, and `final_logits_bias` of
+    zeros (our head adds no bias); the head is tied to `shared.weight`, so
+    it has no tensor of its own. With a preprocessor, `bos_token_id`,
+    `pad_token_id`, `eos_token_id`, `decoder_start_token_id` and
+    `forced_eos_token_id` come from its tokenizer (`decoder_start_token_id`
+    is `</s>`, as our decoder prompts start).
+
+    Args:
+        task: a `keras_nlp_clone.models.BartSeq2SeqLM`.
+        directory: str. An existing, empty directory.
+    """
+    backbone = task.backbone
+    tensors = _backbone_tensors(backbone, prefix="model.")
+    tensors["final_logits_bias"] = np.zeros(
+        (1, backbone.vocabulary_size), tensors["model.shared.weight"].dtype
+    )
+    _write(
+        directory,
+        _backbone_config(backbone, "BartForConditionalGeneration", task),
+        tensors,
+    )
+
+
+def export_tokenizer(tokenizer, directory):
+    """Writes a `BartTokenizer` as Hugging Face `BartTokenizer` files.
+
+    `vocab.json`, `merges.txt`, `tokenizer_config.json` and
+    `special_tokens_map.json` (see `convert_gpt2.export_byte_level_bpe`),
+    with RoBERTa's special tokens (`<s>`, `</s>`, `<pad>`, `<unk>`,
+    `<mask>`). Called with `add_special_tokens=False`, `AutoTokenizer` on
+    the directory gives our tokenizer's ids; by default it adds `<s>` ...
+    `</s>`, as `BartSeq2SeqLMPreprocessor` does for the encoder.
+
+    Args:
+        tokenizer: a `keras_nlp_clone.models.BartTokenizer`.
+        directory: str. An existing, empty directory.
+
+    Raises:
+        ValueError: see `convert_gpt2.export_byte_level_bpe`.
+    """
+    export_byte_level_bpe(
+        tokenizer,
+        directory,
+        "BartTokenizer",
+        {
+            "bos_token": tokenizer.start_token,
+            "eos_token": tokenizer.end_token,
+            "sep_token": tokenizer.end_token,
+            "cls_token": tokenizer.start_token,
+            "unk_token": tokenizer.unk_token,
+            "pad_token": tokenizer.pad_token,
+            "mask_token": tokenizer.mask_token,
+        },
+    )
+
+
+hf_export.register_hf_exporter("BartBackbone", export_backbone)
+hf_export.register_hf_exporter("BartSeq2SeqLM", export_seq_2_seq_lm)
+hf_export.register_hf_exporter("BartTokenizer", export_tokenizer)

@@ -7,10 +7,20 @@ names of `GPT2LMHeadModel` (its `lm_head.weight` is tied to `wte.weight`).
 GPT-2's `Conv1D` layers store their weights as `(in, out)`, so they are not
 transposed (unlike `nn.Linear`), and `attn.c_attn` fuses the query, key and
 value projections along its output axis: it is split in three.
+
+It also exports the other way (`export_*`, registered with
+`presets.hf_export` on import): `GPT2Backbone` -> `GPT2Model`,
+`GPT2CausalLM` -> `GPT2LMHeadModel` and `GPT2Tokenizer` -> `vocab.json`,
+`merges.txt` and `tokenizer_config.json` (`export_byte_level_bpe`, shared
+with RoBERTa and BART).
 """
 
 import json
 import os
+
+import numpy as np
+
+from keras_nlp_clone.presets import hf_export
 from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.presets.hf_conversion import assign
 from keras_nlp_clone.presets.hf_conversion import assign_in_out_dense
@@ -197,3 +207,269 @@ def convert_head(task, reader, hf_config):
             "(`wte.weight`); GPT2CausalLM ties them, as GPT-2 does. Untied "
             "GPT-2 heads are not supported."
         )
+
+
+# === Export to Hugging Face ===
+#
+# The inverse of the tables above: `GPT2Backbone` -> `GPT2Model`,
+# `GPT2CausalLM` -> `GPT2LMHeadModel` (the head is tied, so no tensor of its
+# own) and `GPT2Tokenizer` -> `vocab.json`, `merges.txt` and
+# `tokenizer_config.json`. Registered with `hf_export` at the bottom of this
+# file. RoBERTa and BART reuse `export_byte_level_bpe`.
+
+
+def _backbone_config(backbone, architecture):
+    return {
+        "architectures": [architecture],
+        "model_type": "gpt2",
+        "vocab_size": backbone.vocabulary_size,
+        "n_positions": backbone.max_sequence_length,
+        "n_embd": backbone.hidden_dim,
+        "n_layer": backbone.num_layers,
+        "n_head": backbone.num_heads,
+        "n_inner": backbone.intermediate_dim,
+        "activation_function": "gelu_new",
+        "resid_pdrop": backbone.dropout,
+        "embd_pdrop": backbone.dropout,
+        "attn_pdrop": backbone.dropout,
+        "layer_norm_epsilon": _LAYER_NORM_EPSILON,
+        "initializer_range": 0.02,
+        "scale_attn_weights": True,
+        "scale_attn_by_inverse_layer_idx": False,
+        "reorder_and_upcast_attn": False,
+        "add_cross_attention": False,
+        "tie_word_embeddings": True,
+        "use_cache": True,
+        "dtype": "float32",
+    }
+
+
+def _backbone_tensors(backbone, prefix=""):
+    """`GPT2Model`'s tensors (names under `prefix`) from a `GPT2Backbone`."""
+    tensors = {
+        f"{prefix}wte.weight": hf_export.to_numpy(
+            backbone.token_embedding.embeddings
+        ),
+        f"{prefix}wpe.weight": hf_export.to_numpy(
+            backbone.position_embedding.position_embeddings
+        ),
+    }
+    for i, layer in enumerate(backbone.transformer_layers):
+        name = f"{prefix}h.{i}"
+        attention = layer._self_attention_layer
+        tensors.update(
+            hf_export.layer_norm_to_hf(layer._self_attention_layer_norm, f"{name}.ln_1")
+        )
+        # `c_attn` fuses the query, key and value projections along its
+        # output axis, in that order.
+        parts = [
+            hf_export.dense_to_in_out(dense)
+            for dense in (
+                attention._query_dense,
+                attention._key_dense,
+                attention._value_dense,
+            )
+        ]
+        tensors[f"{name}.attn.c_attn.weight"] = np.concatenate(
+            [kernel for kernel, _ in parts], axis=1
+        )
+        tensors[f"{name}.attn.c_attn.bias"] = np.concatenate(
+            [bias for _, bias in parts]
+        )
+        for dense, hf_name in (
+            (attention._output_dense, "attn.c_proj"),
+            (layer._feedforward_intermediate_dense, "mlp.c_fc"),
+            (layer._feedforward_output_dense, "mlp.c_proj"),
+        ):
+            kernel, bias = hf_export.dense_to_in_out(dense)
+            tensors[f"{name}.{hf_name}.weight"] = kernel
+            tensors[f"{name}.{hf_name}.bias"] = bias
+        tensors.update(
+            hf_export.layer_norm_to_hf(layer._feedforward_layer_norm, f"{name}.ln_2")
+        )
+    tensors.update(hf_export.layer_norm_to_hf(backbone.layer_norm, f"{prefix}ln_f"))
+    return tensors
+
+
+def export_backbone(backbone, directory):
+    """Writes a `GPT2Backbone` as a Hugging Face `GPT2Model` directory.
+
+    The inverse of `convert_backbone_config` and `convert_weights`:
+    `config.json` (`model_type: "gpt2"`, `architectures: ["GPT2Model"]`,
+    the tanh GELU `"gelu_new"`, layer norm epsilon 1e-5) and
+    `model.safetensors` with `GPT2Model`'s tensor names. The query, key and
+    value kernels are fused into `attn.c_attn` (`(in, out)`, as GPT-2's
+    `Conv1D`). `bos_token_id`/`eos_token_id` are left to `transformers`'
+    defaults (50256) unless a task with a tokenizer is exported.
+
+    Args:
+        backbone: a `keras_nlp_clone.models.GPT2Backbone`.
+        directory: str. An existing, empty directory.
+    """
+    hf_export.write_json(
+        os.path.join(directory, "config.json"),
+        _backbone_config(backbone, "GPT2Model"),
+    )
+    hf_export.save_safetensors(
+        _backbone_tensors(backbone), os.path.join(directory, "model.safetensors")
+    )
+
+
+def _token_id_config(task):
+    """`bos/eos/pad_token_id` of a task's tokenizer, when it has one."""
+    tokenizer = getattr(task.preprocessor, "tokenizer", None)
+    if tokenizer is None:
+        return {}
+    return {
+        "bos_token_id": tokenizer.start_token_id,
+        "eos_token_id": tokenizer.end_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+
+
+def export_causal_lm(task, directory):
+    """Writes a `GPT2CausalLM` as a Hugging Face `GPT2LMHeadModel`
+    directory.
+
+    The backbone's tensors under `transformer.`; the language-model head
+    is the token embedding (`tie_word_embeddings: true`), so it has no
+    tensor of its own, as in `GPT2LMHeadModel.save_pretrained`. When the
+    task has a preprocessor, `bos_token_id`, `eos_token_id` and
+    `pad_token_id` come from its tokenizer (`"<|endoftext|>"`), so that
+    `generate` stops where ours does; the tokenizer's files are written by
+    `export_tokenizer` (through `hf_export.export_to_transformers`).
+
+    Args:
+        task: a `keras_nlp_clone.models.GPT2CausalLM`.
+        directory: str. An existing, empty directory.
+    """
+    backbone = task.backbone
+    config = _backbone_config(backbone, "GPT2LMHeadModel")
+    config.update(_token_id_config(task))
+    hf_export.write_json(os.path.join(directory, "config.json"), config)
+    hf_export.save_safetensors(
+        _backbone_tensors(backbone, prefix="transformer."),
+        os.path.join(directory, "model.safetensors"),
+    )
+
+
+def export_byte_level_bpe(tokenizer, directory, tokenizer_class, special_tokens):
+    """Writes a byte-level BPE tokenizer as Hugging Face tokenizer files.
+
+    Shared by GPT-2, RoBERTa and BART: `vocab.json` (token -> id, by id),
+    `merges.txt` (a `#version: 0.2` line, then one rule per line, by rank),
+    `tokenizer_config.json` (`tokenizer_class`, `add_prefix_space`, the
+    special tokens, `added_tokens_decoder`, and `model_max_length` when the
+    tokenizer has a `sequence_length`) and `special_tokens_map.json`.
+    Every special and unsplittable token becomes an added token that is
+    never split and absorbs no neighbouring space (`lstrip`/`rstrip` false,
+    also for RoBERTa's `"<mask>"`, whose published Hugging Face tokenizer
+    strips the space before it), which is what our tokenizer does;
+    unsplittable tokens that are not special tokens are added with
+    `special: false`.
+
+    Args:
+        tokenizer: a `keras_nlp_clone.tokenizers.BytePairTokenizer` with a
+            vocabulary.
+        directory: str. An existing, empty directory.
+        tokenizer_class: str. The `transformers` class to name, e.g.
+            `"GPT2Tokenizer"`.
+        special_tokens: dict, Hugging Face role (`"bos_token"`,
+            `"eos_token"`, `"unk_token"`, `"pad_token"`, `"cls_token"`, ...)
+            -> token string.
+
+    Raises:
+        ValueError: `tokenizer` has no vocabulary, or its `add_prefix_space`
+            is on (see below).
+    """
+    vocabulary = tokenizer.vocabulary
+    if vocabulary is None:
+        raise ValueError(
+            f"`{type(tokenizer).__name__}` has no vocabulary to export; set "
+            "one (`vocabulary=`/`merges=`, `load_assets` or `from_preset`) "
+            "first."
+        )
+    if tokenizer.add_prefix_space:
+        # Ours prepends one space to each string, always; `transformers`'
+        # byte-level pre-tokenizer prepends one to every piece between
+        # added tokens, and only when the piece does not already start with
+        # a space, so ids would differ on such strings.
+        raise ValueError(
+            f"`{type(tokenizer).__name__}` has add_prefix_space=True, which "
+            "Hugging Face tokenizers apply differently (to every piece "
+            "between special tokens, and only when it does not start with a "
+            "space), so the exported tokenizer would not always give our "
+            "ids. Export a tokenizer with add_prefix_space=False (the "
+            "published GPT-2, RoBERTa and BART setting) and add the space "
+            "to the text yourself."
+        )
+    vocabulary = dict(sorted(vocabulary.items(), key=lambda item: item[1]))
+    hf_export.write_json(os.path.join(directory, "vocab.json"), vocabulary)
+    with open(os.path.join(directory, "merges.txt"), "w", encoding="utf-8") as f:
+        f.write("#version: 0.2\n")
+        f.write("".join(f"{rule}\n" for rule in tokenizer.merges))
+    special_values = set(special_tokens.values())
+    added = list(special_values) + [
+        token
+        for token in (tokenizer.unsplittable_tokens or [])
+        if token not in special_values
+    ]
+    added_tokens_decoder = {
+        str(vocabulary[token]): {
+            "content": token,
+            "lstrip": False,
+            "normalized": False,
+            "rstrip": False,
+            "single_word": False,
+            "special": token in special_values,
+        }
+        for token in sorted(added, key=lambda token: vocabulary[token])
+    }
+    config = {
+        "tokenizer_class": tokenizer_class,
+        "add_prefix_space": False,
+        "errors": "replace",
+        "added_tokens_decoder": added_tokens_decoder,
+        **special_tokens,
+    }
+    if tokenizer.sequence_length is not None:
+        config["model_max_length"] = tokenizer.sequence_length
+    hf_export.write_json(os.path.join(directory, "tokenizer_config.json"), config)
+    hf_export.write_json(
+        os.path.join(directory, "special_tokens_map.json"), dict(special_tokens)
+    )
+
+
+def export_tokenizer(tokenizer, directory):
+    """Writes a `GPT2Tokenizer` as Hugging Face `GPT2Tokenizer` files.
+
+    `vocab.json`, `merges.txt`, `tokenizer_config.json` and
+    `special_tokens_map.json` (see `export_byte_level_bpe`), with
+    `"<|endoftext|>"` as the beginning, end, unknown and padding token, as
+    our tokenizer declares it. `AutoTokenizer` on the directory gives our
+    ids (it adds no special tokens, like ours).
+
+    Args:
+        tokenizer: a `keras_nlp_clone.models.GPT2Tokenizer`.
+        directory: str. An existing, empty directory.
+
+    Raises:
+        ValueError: see `export_byte_level_bpe`.
+    """
+    token = tokenizer.end_token
+    export_byte_level_bpe(
+        tokenizer,
+        directory,
+        "GPT2Tokenizer",
+        {
+            "bos_token": token,
+            "eos_token": token,
+            "unk_token": token,
+            "pad_token": token,
+        },
+    )
+
+
+hf_export.register_hf_exporter("GPT2Backbone", export_backbone)
+hf_export.register_hf_exporter("GPT2CausalLM", export_causal_lm)
+hf_export.register_hf_exporter("GPT2Tokenizer", export_tokenizer)

@@ -19,12 +19,22 @@ outputs stay exact:
 
 `keras_nlp_clone.models.xlm_roberta.convert_xlm_roberta` reuses these
 functions for XLM-RoBERTa, which has the same architecture.
+
+It also exports the other way (`export_*`, registered with
+`presets.hf_export` on import): `RobertaBackbone` -> `RobertaModel`,
+`RobertaClassifier` -> `RobertaForSequenceClassification`,
+`RobertaMaskedLM` -> `RobertaForMaskedLM` and `RobertaTokenizer` ->
+`vocab.json`, `merges.txt` and `tokenizer_config.json`.
 """
 
 import json
 import os
 
+import keras
 import numpy as np
+
+from keras_nlp_clone.models.gpt2.convert_gpt2 import export_byte_level_bpe
+from keras_nlp_clone.presets import hf_export
 from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.presets.hf_conversion import assign
 from keras_nlp_clone.presets.hf_conversion import bert_encoder_layer_names
@@ -211,3 +221,253 @@ def convert_head(task, reader, hf_config):
         ):
             copy_dense(task.pooled_dense, reader, "classifier.dense")
             copy_dense(task.output_dense, reader, "classifier.out_proj")
+
+
+# === Export to Hugging Face ===
+#
+# The inverse of the tables above: `RobertaBackbone` -> `RobertaModel`,
+# `RobertaClassifier` -> `RobertaForSequenceClassification`,
+# `RobertaMaskedLM` -> `RobertaForMaskedLM` and `RobertaTokenizer` ->
+# `vocab.json`, `merges.txt` and `tokenizer_config.json`. The two folds of
+# `convert_weights` are undone with zeros: the position table gets
+# `pad_token_id + 1` leading rows of zeros (Hugging Face reads them only at
+# padding positions, whose outputs are not meaningful) and the one
+# token-type row is zero (its value is already in our position table).
+# `XLMRobertaBackbone` subclasses `RobertaBackbone` but is exported by its
+# own family's exporter, registered under its own class name.
+
+# RoBERTa's `<pad>` id: Hugging Face numbers real tokens' positions from
+# `pad_token_id + 1`, and finds padding by comparing ids with it.
+_DEFAULT_PAD_TOKEN_ID = 1
+
+
+def _pad_token_id(task=None):
+    tokenizer = getattr(getattr(task, "preprocessor", None), "tokenizer", None)
+    if tokenizer is None or tokenizer.pad_token_id is None:
+        return _DEFAULT_PAD_TOKEN_ID
+    return int(tokenizer.pad_token_id)
+
+
+def _backbone_config(backbone, architecture, pad_token_id, task=None):
+    config = {
+        "architectures": [architecture],
+        "model_type": "roberta",
+        "vocab_size": backbone.vocabulary_size,
+        "hidden_size": backbone.hidden_dim,
+        "num_hidden_layers": backbone.num_layers,
+        "num_attention_heads": backbone.num_heads,
+        "intermediate_size": backbone.intermediate_dim,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": backbone.dropout,
+        "attention_probs_dropout_prob": backbone.dropout,
+        "max_position_embeddings": backbone.max_sequence_length
+        + pad_token_id
+        + 1,
+        "type_vocab_size": 1,
+        "layer_norm_eps": _LAYER_NORM_EPSILON,
+        "position_embedding_type": "absolute",
+        "initializer_range": 0.02,
+        "pad_token_id": pad_token_id,
+        "tie_word_embeddings": True,
+        "dtype": "float32",
+    }
+    tokenizer = getattr(getattr(task, "preprocessor", None), "tokenizer", None)
+    if tokenizer is not None:
+        config["bos_token_id"] = tokenizer.start_token_id
+        config["eos_token_id"] = tokenizer.end_token_id
+    else:
+        config.update(bos_token_id=0, eos_token_id=2)
+    return config
+
+
+def _backbone_tensors(backbone, pad_token_id, prefix=""):
+    """`RobertaModel`'s tensors (without the pooler) from a
+    `RobertaBackbone`."""
+    embeddings = backbone.embeddings
+    positions = hf_export.to_numpy(embeddings.position_embedding.position_embeddings)
+    leading_rows = np.zeros((pad_token_id + 1, positions.shape[1]), positions.dtype)
+    tensors = {
+        f"{prefix}embeddings.word_embeddings.weight": hf_export.to_numpy(
+            embeddings.token_embedding.embeddings
+        ),
+        f"{prefix}embeddings.position_embeddings.weight": np.concatenate(
+            [leading_rows, positions]
+        ),
+        f"{prefix}embeddings.token_type_embeddings.weight": np.zeros(
+            (1, positions.shape[1]), positions.dtype
+        ),
+    }
+    tensors.update(
+        hf_export.layer_norm_to_hf(
+            backbone.embeddings_layer_norm, f"{prefix}embeddings.LayerNorm"
+        )
+    )
+    for i, layer in enumerate(backbone.transformer_layers):
+        tensors.update(
+            hf_export.transformer_encoder_to_hf(
+                layer, bert_encoder_layer_names(f"{prefix}encoder.layer.{i}")
+            )
+        )
+    return tensors
+
+
+def _write(directory, config, tensors):
+    hf_export.write_json(os.path.join(directory, "config.json"), config)
+    hf_export.save_safetensors(tensors, os.path.join(directory, "model.safetensors"))
+
+
+def export_backbone(backbone, directory):
+    """Writes a `RobertaBackbone` as a Hugging Face `RobertaModel`
+    directory.
+
+    The inverse of `convert_backbone_config` and `convert_weights`:
+    `config.json` (`model_type: "roberta"`, `architectures:
+    ["RobertaModel"]`, `type_vocab_size: 1`, `pad_token_id: 1`,
+    `max_position_embeddings = max_sequence_length + 2`) and
+    `model.safetensors`. The position table gets two leading rows of zeros
+    (Hugging Face numbers real tokens from `pad_token_id + 1`), and the
+    token-type row is zero. Our backbone has no pooler (as KerasNLP's), so
+    no `pooler.*` tensor is written: `RobertaModel` initialises its pooler
+    at random and reports it as newly initialised; `last_hidden_state` is
+    ours, `pooler_output` is not meaningful.
+
+    Hugging Face finds padding by comparing ids with `pad_token_id` (1, as
+    RoBERTa's `<pad>`); a vocabulary with another padding id should be
+    exported as a task with its preprocessor, whose tokenizer's id is then
+    used.
+
+    Args:
+        backbone: a `keras_nlp_clone.models.RobertaBackbone`.
+        directory: str. An existing, empty directory.
+    """
+    pad_token_id = _DEFAULT_PAD_TOKEN_ID
+    _write(
+        directory,
+        _backbone_config(backbone, "RobertaModel", pad_token_id),
+        _backbone_tensors(backbone, pad_token_id),
+    )
+
+
+def export_masked_lm(task, directory):
+    """Writes a `RobertaMaskedLM` as a Hugging Face `RobertaForMaskedLM`
+    directory.
+
+    The backbone's tensors under `roberta.` and the head's `lm_head.dense`,
+    `lm_head.layer_norm` and `lm_head.bias`; the decoder is tied to the word
+    embeddings, so it has no tensor of its own (as `save_pretrained`
+    writes it). Hugging Face returns logits at every position, ours at
+    `mask_positions`: they agree there. `pad_token_id`, `bos_token_id` and
+    `eos_token_id` come from the preprocessor's tokenizer when there is
+    one.
+
+    Args:
+        task: a `keras_nlp_clone.models.RobertaMaskedLM`.
+        directory: str. An existing, empty directory.
+    """
+    backbone = task.backbone
+    pad_token_id = _pad_token_id(task)
+    head = task.masked_lm_head
+    tensors = _backbone_tensors(backbone, pad_token_id, prefix="roberta.")
+    tensors.update(hf_export.dense_to_hf(head._intermediate_dense, "lm_head.dense"))
+    tensors.update(
+        hf_export.layer_norm_to_hf(head._intermediate_layer_norm, "lm_head.layer_norm")
+    )
+    tensors["lm_head.bias"] = hf_export.to_numpy(head._output_bias)
+    _write(
+        directory,
+        _backbone_config(backbone, "RobertaForMaskedLM", pad_token_id, task),
+        tensors,
+    )
+
+
+def export_classifier(task, directory):
+    """Writes a `RobertaClassifier` as a Hugging Face
+    `RobertaForSequenceClassification` directory.
+
+    The backbone's tensors under `roberta.` and the head's
+    `classifier.dense` (our `pooled_dense`, tanh) and
+    `classifier.out_proj` (our `logits` layer); `id2label` has
+    `num_classes` entries (`LABEL_0`, ...), and `classifier_dropout` is the
+    head's `dropout`. Hugging Face returns logits: with `activation=None`
+    they are our outputs, with `activation="softmax"` their softmax is.
+
+    Args:
+        task: a `keras_nlp_clone.models.RobertaClassifier`.
+        directory: str. An existing, empty directory.
+
+    Raises:
+        ValueError: the head's `hidden_dim` differs from the backbone's
+            (`RobertaClassificationHead` is `hidden_size` wide), or its
+            `activation` is neither `None`/`"linear"` nor `"softmax"`.
+    """
+    backbone = task.backbone
+    if task.pooled_dense.units != backbone.hidden_dim:
+        raise ValueError(
+            "Cannot export a RobertaClassifier with hidden_dim="
+            f"{task.hidden_dim} to Hugging Face: `RobertaClassificationHead` "
+            f"is as wide as the backbone ({backbone.hidden_dim}). Only "
+            "classifiers built with hidden_dim=None (or the backbone's "
+            "hidden_dim) can be exported."
+        )
+    activation = keras.activations.serialize(task.activation)
+    if isinstance(activation, dict):
+        activation = activation.get("config", activation)
+    if activation not in ("linear", "softmax"):
+        raise ValueError(
+            "Cannot export a RobertaClassifier with activation="
+            f"{activation!r} to Hugging Face: "
+            "`RobertaForSequenceClassification` returns logits, which "
+            "correspond to activation=None (or their softmax, to "
+            "activation='softmax'). Rebuild the classifier with "
+            "activation=None on the same backbone and weights to export it."
+        )
+    pad_token_id = _pad_token_id(task)
+    tensors = _backbone_tensors(backbone, pad_token_id, prefix="roberta.")
+    tensors.update(hf_export.dense_to_hf(task.pooled_dense, "classifier.dense"))
+    tensors.update(hf_export.dense_to_hf(task.output_dense, "classifier.out_proj"))
+    config = _backbone_config(
+        backbone, "RobertaForSequenceClassification", pad_token_id, task
+    )
+    config["classifier_dropout"] = task.dropout
+    config["id2label"] = {str(i): f"LABEL_{i}" for i in range(task.num_classes)}
+    config["label2id"] = {f"LABEL_{i}": i for i in range(task.num_classes)}
+    _write(directory, config, tensors)
+
+
+def export_tokenizer(tokenizer, directory):
+    """Writes a `RobertaTokenizer` as Hugging Face `RobertaTokenizer` files.
+
+    `vocab.json`, `merges.txt`, `tokenizer_config.json` and
+    `special_tokens_map.json` (see `convert_gpt2.export_byte_level_bpe`):
+    `<s>` (beginning and classification token), `</s>` (end and separator),
+    `<pad>`, `<unk>` and `<mask>`. Called with `add_special_tokens=False`,
+    `AutoTokenizer` on the directory gives our tokenizer's ids; by default
+    it adds `<s>` ... `</s>`, as `RobertaPreprocessor` does.
+
+    Args:
+        tokenizer: a `keras_nlp_clone.models.RobertaTokenizer`.
+        directory: str. An existing, empty directory.
+
+    Raises:
+        ValueError: see `convert_gpt2.export_byte_level_bpe`.
+    """
+    export_byte_level_bpe(
+        tokenizer,
+        directory,
+        "RobertaTokenizer",
+        {
+            "bos_token": tokenizer.start_token,
+            "eos_token": tokenizer.end_token,
+            "sep_token": tokenizer.end_token,
+            "cls_token": tokenizer.start_token,
+            "unk_token": tokenizer.unk_token,
+            "pad_token": tokenizer.pad_token,
+            "mask_token": tokenizer.mask_token,
+        },
+    )
+
+
+hf_export.register_hf_exporter("RobertaBackbone", export_backbone)
+hf_export.register_hf_exporter("RobertaClassifier", export_classifier)
+hf_export.register_hf_exporter("RobertaMaskedLM", export_masked_lm)
+hf_export.register_hf_exporter("RobertaTokenizer", export_tokenizer)
