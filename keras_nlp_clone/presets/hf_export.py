@@ -392,14 +392,14 @@ def save_safetensors(tensors, path):
             `<directory>/model.safetensors`.
 
     Raises:
-        ValueError: a value is not a NumPy array (e.g. a tensor of a
+        TypeError: a value is not a NumPy array (e.g. a tensor of a
             backend).
     """
     from safetensors.numpy import save_file
 
     for key, value in tensors.items():
         if not isinstance(value, np.ndarray):
-            raise ValueError(
+            raise TypeError(
                 f"Tensor `{key}` is a {type(value).__name__}; pass NumPy "
                 "arrays (see `to_numpy`)."
             )

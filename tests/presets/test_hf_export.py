@@ -200,7 +200,9 @@ class TestWritingHelpers(TestCase):
             keras.layers.EinsumDense(
                 "abc,cde->abde", (None, 2, 3), bias_axes="de", **zeros
             ),
-            keras.layers.EinsumDense("abcd,cde->abe", (None, 4), bias_axes="e", **zeros),
+            keras.layers.EinsumDense(
+                "abcd,cde->abe", (None, 4), bias_axes="e", **zeros
+            ),
         ]
         input_shapes = [(1, 4), (1, 1, 4), (1, 1, 2, 3)]
         hf_shapes = [((5, 4), (5,)), ((6, 4), (6,)), ((4, 6), (4,))]
@@ -213,8 +215,8 @@ class TestWritingHelpers(TestCase):
             hf_conversion.copy_dense(layer, DictReader(tensors), "x")
             exported = hf_export.dense_to_hf(layer, "x")
             assert sorted(exported) == ["x.bias", "x.weight"]
-            for name in tensors:
-                np.testing.assert_array_equal(exported[name], tensors[name])
+            for name, value in tensors.items():
+                np.testing.assert_array_equal(exported[name], value)
 
     def test_dense_to_hf_without_bias_needs_out_dim(self):
         layer = keras.layers.Dense(3, use_bias=False)
@@ -276,7 +278,7 @@ class TestWritingHelpers(TestCase):
         with safe_open(path, framework="numpy") as f:
             assert f.metadata() == {"format": "pt"}
         np.testing.assert_array_equal(read_tensors(str(tmp_path))["w"], value.T)
-        with pytest.raises(ValueError, match="pass NumPy arrays"):
+        with pytest.raises(TypeError, match="pass NumPy arrays"):
             hf_export.save_safetensors({"w": [1.0]}, path)
 
     def test_to_numpy_refuses_quantized_values(self):

@@ -169,7 +169,8 @@ class TestBertExport(TestCase):
             "vocab.txt",
         ]
         hf_tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-        texts = list(real_data.news_texts(100)) + list(real_data.rotten_tomatoes_texts(100))
+        texts = list(real_data.news_texts(100))
+        texts += list(real_data.rotten_tomatoes_texts(100))
         theirs = hf_tokenizer(texts, add_special_tokens=False)["input_ids"]
         ours = [list(ids) for ids in tokenizer(texts)]
         assert ours == theirs

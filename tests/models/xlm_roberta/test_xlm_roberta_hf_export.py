@@ -168,7 +168,8 @@ class TestXLMRobertaExport(TestCase):
         hf_tokenizer = transformers.AutoTokenizer.from_pretrained(
             path, use_fast=use_fast
         )
-        texts = list(real_data.news_texts(100)) + list(real_data.rotten_tomatoes_texts(100))
+        texts = list(real_data.news_texts(100))
+        texts += list(real_data.rotten_tomatoes_texts(100))
         theirs = hf_tokenizer(texts, add_special_tokens=False)["input_ids"]
         assert [list(ids) for ids in tokenizer(texts)] == theirs
         assert hf_tokenizer.mask_token_id == tokenizer.mask_token_id
