@@ -14,6 +14,9 @@ PACKAGE = "keras_nlp_clone"
 # constructor arguments (KerasHub / KerasNLP); see docs/presets.md.
 _COMPATIBLE_PACKAGES = ("keras_hub", "keras_nlp")
 _REGISTERED_CLASSES = {}
+# Class names of compatible packages that differ from ours, e.g. KerasHub's
+# "BertTextClassifier" -> our "BertClassifier" (see `register_compatible_alias`).
+_COMPATIBLE_ALIASES = {}
 
 
 def keras_nlp_clone_export(cls):
@@ -43,8 +46,22 @@ def get_registered_class(registered_name):
     package, _, name = registered_name.partition(">")
     if package in _COMPATIBLE_PACKAGES:
         # Presets written by KerasHub / KerasNLP name the same classes.
+        name = _COMPATIBLE_ALIASES.get(name, name)
         registered_name = f"{PACKAGE}>{name}"
     return _REGISTERED_CLASSES.get(registered_name)
+
+
+def register_compatible_alias(alias, name):
+    """Lets `"keras_hub>{alias}"` / `"keras_nlp>{alias}"` name our class `name`.
+
+    Used where KerasHub names a class differently (its
+    `BertTextClassifier` is our `BertClassifier`).
+
+    Args:
+        alias: str. The class name used by KerasHub / KerasNLP.
+        name: str. Our registered class name.
+    """
+    _COMPATIBLE_ALIASES[alias] = name
 
 
 def registered_classes():

@@ -297,7 +297,7 @@ class Backbone(EarlyAttributeMixin, keras.Model):
         return loader.load_backbone(cls, load_weights, **kwargs)
 
     @saves_preset
-    def save_to_preset(self, preset_dir, max_shard_size=10):
+    def save_to_preset(self, preset_dir, max_shard_size=10, format="keras_nlp_clone"):
         """Saves config, weights and metadata into a preset directory.
 
         Writes `config.json`, `model.weights.h5` and `metadata.json`, each
@@ -308,7 +308,18 @@ class Backbone(EarlyAttributeMixin, keras.Model):
             preset_dir: str. Directory to write; created if needed.
             max_shard_size: int. Accepted for API compatibility; weights are
                 written as one file.
+            format: str. `"keras_nlp_clone"` (this library's layout) or
+                `"keras_hub"` (KerasHub's: `keras_hub>` class names and
+                Keras-layout weights, loadable by `keras_hub` 0.32's
+                `from_preset` and by ours). Defaults to `"keras_nlp_clone"`.
         """
+        if format != "keras_nlp_clone":
+            from keras_nlp_clone.presets import keras_hub_format
+
+            keras_hub_format.check_format(format)
+            return keras_hub_format.save_keras_hub_preset(
+                self, preset_dir, kind="backbone"
+            )
         os.makedirs(preset_dir, exist_ok=True)
         save_serialized_object(self, preset_dir, config_file=CONFIG_FILE)
         atomic_save(

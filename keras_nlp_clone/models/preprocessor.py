@@ -91,9 +91,23 @@ class Preprocessor(PreprocessingLayer):
         return loader.load_preprocessor(cls, config_file, **kwargs)
 
     @saves_preset
-    def save_to_preset(self, preset_dir):
+    def save_to_preset(self, preset_dir, format="keras_nlp_clone"):
         """Writes `preprocessor.json` and the tokenizer (config and assets)
-        into `preset_dir`, atomically file by file."""
+        into `preset_dir`, atomically file by file.
+
+        Args:
+            preset_dir: str. The preset directory, created if needed.
+            format: str. `"keras_nlp_clone"` or `"keras_hub"` (KerasHub's
+                layout, see `Backbone.save_to_preset`). Defaults to
+                `"keras_nlp_clone"`.
+        """
+        if format != "keras_nlp_clone":
+            from keras_nlp_clone.presets import keras_hub_format
+
+            keras_hub_format.check_format(format)
+            return keras_hub_format.save_keras_hub_preset(
+                self, preset_dir, kind="preprocessor"
+            )
         save_serialized_object(
             self, preset_dir, config_file=self.config_file
         )

@@ -531,13 +531,24 @@ class Task(EarlyAttributeMixin, keras.Model):
         return loader.load_task(cls, load_weights, **kwargs)
 
     @saves_preset
-    def save_to_preset(self, preset_dir, max_shard_size=10):
+    def save_to_preset(self, preset_dir, max_shard_size=10, format="keras_nlp_clone"):
         """Saves backbone, preprocessor, task config and head weights.
 
         Args:
             preset_dir: str. Directory to write; created if needed.
             max_shard_size: int. Accepted for API compatibility.
+            format: str. `"keras_nlp_clone"` (this library's layout) or
+                `"keras_hub"` (KerasHub's: `keras_hub>` class names and
+                Keras-layout weights, loadable by `keras_hub` 0.32's
+                `from_preset` and by ours). Defaults to `"keras_nlp_clone"`.
         """
+        if format != "keras_nlp_clone":
+            from keras_nlp_clone.presets import keras_hub_format
+
+            keras_hub_format.check_format(format)
+            return keras_hub_format.save_keras_hub_preset(
+                self, preset_dir, kind="task"
+            )
         self.backbone.save_to_preset(preset_dir)
         if self.preprocessor is not None:
             self.preprocessor.save_to_preset(preset_dir)
@@ -614,6 +625,10 @@ class Task(EarlyAttributeMixin, keras.Model):
         """
         import h5py
 
+        from keras_nlp_clone.presets import keras_hub_format
+
+        if keras_hub_format.is_keras_layout(filepath):  # KerasHub's file
+            return keras_hub_format.load_task_weights(self, filepath)
         try:
             with h5py.File(filepath, "r") as f:
                 for layer in self._head_layers():

@@ -208,9 +208,12 @@ class KerasPresetLoader(PresetLoader):
     """Loads presets in this library's own format (see `files.py`)."""
 
     def __init__(self, preset_dir, config):
+        from keras_nlp_clone.presets.keras_hub_format import config_from_keras_hub
+
         super().__init__(preset_dir)
         self.checker = FileChecker(preset_dir)
-        self.config = config
+        # A KerasHub config may need entries KerasHub's class implies.
+        self.config = config = config_from_keras_hub(config)
         if config is not None:
             check_config_is_safe(config, CONFIG_FILE)
             self._backbone_name = config_class(config, CONFIG_FILE).__name__

@@ -65,9 +65,10 @@ class WeightsFile:
 
     Files written by `save_weights_file` are read directly, one dataset per
     variable by position (checked against the variable count and shapes);
-    other `.weights.h5` files (Keras' own layout, e.g. KerasHub presets) go
-    through `model.load_weights`. `value_for` serves the stored value of a
-    variable by its path, so variables can be created from the file.
+    other `.weights.h5` files (Keras' own layout, e.g. KerasHub presets) are
+    read by the family's KerasHub name table (`keras_hub_format.py`).
+    `value_for` serves the stored value of a variable by its path, so
+    variables can be created from the file.
 
     Raises:
         PresetError: from `load_into`, when the file is damaged or does not
@@ -112,10 +113,16 @@ class WeightsFile:
         file's entry at their position were created from that entry (see
         `value_for`) and are not assigned again.
         """
+        if self._file is None:
+            # Keras' object-tree layout (KerasHub presets) or a damaged
+            # file: read by the family's KerasHub name table.
+            from keras_nlp_clone.presets.keras_hub_format import (
+                load_backbone_weights,
+            )
+
+            load_backbone_weights(model, self.path)
+            return
         try:
-            if self._file is None:
-                model.load_weights(self.path)  # Keras layout, or damaged.
-                return
             f = self._file
             variables = model.weights
             if int(f.attrs["count"]) != len(variables):

@@ -196,7 +196,7 @@ class Tokenizer(PreprocessingLayer):
         pass
 
     @saves_preset
-    def save_to_preset(self, preset_dir):
+    def save_to_preset(self, preset_dir, format="keras_nlp_clone"):
         """Saves the tokenizer config and assets into a preset directory.
 
         Writes `<preset_dir>/tokenizer.json` and the vocabulary files under
@@ -204,7 +204,18 @@ class Tokenizer(PreprocessingLayer):
 
         Args:
             preset_dir: str. The preset directory, created if needed.
+            format: str. `"keras_nlp_clone"` (this library's layout) or
+                `"keras_hub"` (KerasHub's: `keras_hub>` class names, its
+                modules and assets, loadable by `keras_hub` 0.32's
+                `from_preset` and by ours). Defaults to `"keras_nlp_clone"`.
         """
+        if format != "keras_nlp_clone":
+            from keras_nlp_clone.presets import keras_hub_format
+
+            keras_hub_format.check_format(format)
+            return keras_hub_format.save_keras_hub_preset(
+                self, preset_dir, kind="tokenizer"
+            )
         save_serialized_object(
             self, preset_dir, config_file=self.config_file
         )

@@ -553,3 +553,49 @@ def export_tokenizer(tokenizer, directory):
 hf_export.register_hf_exporter("BartBackbone", export_backbone)
 hf_export.register_hf_exporter("BartSeq2SeqLM", export_seq_2_seq_lm)
 hf_export.register_hf_exporter("BartTokenizer", export_tokenizer)
+
+
+# === KerasHub preset format (presets/keras_hub_format.py) ===
+#
+# Our class names -> KerasHub's class and module, and our layer paths ->
+# KerasHub's object paths in its `model.weights.h5` / `task.weights.h5`
+# (checked against files saved by `keras_hub` 0.32).
+
+
+def _register_keras_hub_family():
+    from keras_nlp_clone.presets.keras_hub_format import KerasHubFamily
+    from keras_nlp_clone.presets.keras_hub_format import register_keras_hub_family
+    from keras_nlp_clone.presets.keras_hub_format import transformer_encoder_paths
+    from keras_nlp_clone.presets.keras_hub_format import transformer_decoder_paths
+    module = "keras_hub.src.models.bart."
+    classes = {
+        "BartBackbone": ("BartBackbone", module + "bart_backbone"),
+        "BartTokenizer": ("BartTokenizer", module + "bart_tokenizer"),
+        "BartSeq2SeqLMPreprocessor": ("BartSeq2SeqLMPreprocessor", module + "bart_seq_2_seq_lm_preprocessor"),
+        "BartSeq2SeqLM": ("BartSeq2SeqLM", module + "bart_seq_2_seq_lm"),
+    }
+    backbone_layers = [
+        ("token_embedding", "reversible_embedding"),
+        ("encoder_position_embedding", "position_embedding"),
+        ("decoder_position_embedding", "position_embedding_1"),
+        ("encoder_embeddings_layer_norm", "layer_normalization"),
+        ("decoder_embeddings_layer_norm", "layer_normalization_1"),
+        *transformer_encoder_paths(
+            "transformer_encoder_layer_{i}", "transformer_encoder{_i}"
+        ),
+        *transformer_decoder_paths(
+            "transformer_decoder_layer_{i}", "transformer_decoder{_i}"
+        ),
+    ]
+    register_keras_hub_family(
+        KerasHubFamily(
+            backbone_name="BartBackbone",
+            classes=classes,
+            backbone_layers=backbone_layers,
+            # The language-model head is the tied token embedding.
+            head_layers={"BartSeq2SeqLM": []},
+        )
+    )
+
+
+_register_keras_hub_family()

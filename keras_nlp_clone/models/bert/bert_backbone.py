@@ -7,9 +7,14 @@ from keras_nlp_clone.layers.position_embedding import PositionEmbedding
 from keras_nlp_clone.layers.reversible_embedding import ReversibleEmbedding
 from keras_nlp_clone.layers.transformer_encoder import TransformerEncoder
 from keras_nlp_clone.models.backbone import Backbone
+from keras_nlp_clone.utils.keras_utils import gelu_approximate
 from keras_nlp_clone.utils.keras_utils import gelu_exact
 from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 from keras_nlp_clone.utils.host_initializers import HostTruncatedNormal
+
+
+# `intermediate_activation` values: the feed-forward GELU variant.
+_ACTIVATIONS = {"gelu": gelu_exact, "gelu_approximate": gelu_approximate}
 
 
 def bert_kernel_initializer(stddev=0.02):
@@ -42,6 +47,11 @@ class BertBackbone(Backbone):
             covers. Defaults to `512`.
         num_segments: int. Number of segment (token type) ids. Defaults to
             `2`.
+        intermediate_activation: str. The feed-forward activation:
+            `"gelu"` (exact, erf-based, as Hugging Face BERT) or
+            `"gelu_approximate"` (the tanh approximation, as the original
+            BERT code and KerasHub's `BertBackbone`; presets saved by
+            KerasHub load with it). Defaults to `"gelu"`.
         dtype: str or `keras.DTypePolicy`. Compute and weight dtype policy.
             Defaults to `None` (the global policy, float32 by default).
         **kwargs: passed to `Backbone` (e.g. `name`).
@@ -86,9 +96,16 @@ class BertBackbone(Backbone):
         dropout=0.1,
         max_sequence_length=512,
         num_segments=2,
+        intermediate_activation="gelu",
         dtype=None,
         **kwargs,
     ):
+        if intermediate_activation not in _ACTIVATIONS:
+            raise ValueError(
+                "`intermediate_activation` must be one of "
+                f"{sorted(_ACTIVATIONS)}. Received: "
+                f"intermediate_activation={intermediate_activation!r}."
+            )
         if hidden_dim % num_heads != 0:
             raise ValueError(
                 "`hidden_dim` must be divisible by `num_heads`. Received: "
@@ -128,7 +145,7 @@ class BertBackbone(Backbone):
             TransformerEncoder(
                 num_heads=num_heads,
                 intermediate_dim=intermediate_dim,
-                activation=gelu_exact,
+                activation=_ACTIVATIONS[intermediate_activation],
                 dropout=dropout,
                 layer_norm_epsilon=1e-12,
                 kernel_initializer=bert_kernel_initializer(),
@@ -183,6 +200,7 @@ class BertBackbone(Backbone):
         self.dropout = dropout
         self.max_sequence_length = max_sequence_length
         self.num_segments = num_segments
+        self.intermediate_activation = intermediate_activation
         self.cls_token_index = cls_token_index
 
     def get_config(self):
@@ -197,6 +215,7 @@ class BertBackbone(Backbone):
                 "dropout": self.dropout,
                 "max_sequence_length": self.max_sequence_length,
                 "num_segments": self.num_segments,
+                "intermediate_activation": self.intermediate_activation,
             }
         )
         return config

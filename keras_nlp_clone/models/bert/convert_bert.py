@@ -424,3 +424,50 @@ hf_export.register_hf_exporter("BertClassifier", export_classifier)
 hf_export.register_hf_exporter("BertMaskedLM", export_masked_lm)
 hf_export.register_hf_exporter("BertTextEmbedder", export_text_embedder)
 hf_export.register_hf_exporter("BertTokenizer", export_tokenizer)
+
+
+# === KerasHub preset format (presets/keras_hub_format.py) ===
+#
+# Our class names -> KerasHub's class and module, and our layer paths ->
+# KerasHub's object paths in its `model.weights.h5` / `task.weights.h5`
+# (checked against files saved by `keras_hub` 0.32).
+
+
+def _register_keras_hub_family():
+    from keras_nlp_clone.presets.keras_hub_format import KerasHubFamily
+    from keras_nlp_clone.presets.keras_hub_format import register_keras_hub_family
+    from keras_nlp_clone.presets.keras_hub_format import transformer_encoder_paths
+    module = "keras_hub.src.models.bert."
+    classes = {
+        "BertBackbone": ("BertBackbone", module + "bert_backbone"),
+        "BertTokenizer": ("BertTokenizer", module + "bert_tokenizer"),
+        "BertPreprocessor": ("BertTextClassifierPreprocessor", module + "bert_text_classifier_preprocessor"),
+        "BertClassifier": ("BertTextClassifier", module + "bert_text_classifier"),
+    }
+    backbone_layers = [
+        ("token_embedding", "reversible_embedding"),
+        ("position_embedding", "position_embedding"),
+        ("segment_embedding", "embedding"),
+        ("embeddings_layer_norm", "layer_normalization"),
+        *transformer_encoder_paths("transformer_layer_{i}", "transformer_encoder{_i}"),
+        ("pooled_dense", "dense"),
+    ]
+    # KerasHub's BERT computes the tanh-approximate GELU and always splits
+    # CJK ideographs; it has no argument for either.
+    gelu = {"intermediate_activation": "gelu_approximate"}
+    register_keras_hub_family(
+        KerasHubFamily(
+            backbone_name="BertBackbone",
+            classes=classes,
+            backbone_layers=backbone_layers,
+            head_layers={"BertClassifier": [("logits", "dense")]},
+            config_from_keras_hub={"BertBackbone": gelu},
+            config_to_keras_hub={
+                "BertBackbone": gelu,
+                "BertTokenizer": {"split_on_cjk": True},
+            },
+        )
+    )
+
+
+_register_keras_hub_family()

@@ -375,3 +375,43 @@ hf_export.register_hf_exporter("DistilBertBackbone", export_backbone)
 hf_export.register_hf_exporter("DistilBertClassifier", export_classifier)
 hf_export.register_hf_exporter("DistilBertMaskedLM", export_masked_lm)
 hf_export.register_hf_exporter("DistilBertTokenizer", export_tokenizer)
+
+
+# === KerasHub preset format (presets/keras_hub_format.py) ===
+#
+# Our class names -> KerasHub's class and module, and our layer paths ->
+# KerasHub's object paths in its `model.weights.h5` / `task.weights.h5`
+# (checked against files saved by `keras_hub` 0.32).
+
+
+def _register_keras_hub_family():
+    from keras_nlp_clone.presets.keras_hub_format import KerasHubFamily
+    from keras_nlp_clone.presets.keras_hub_format import register_keras_hub_family
+    from keras_nlp_clone.presets.keras_hub_format import transformer_encoder_paths
+    module = "keras_hub.src.models.distil_bert."
+    classes = {
+        "DistilBertBackbone": ("DistilBertBackbone", module + "distil_bert_backbone"),
+        "DistilBertTokenizer": ("DistilBertTokenizer", module + "distil_bert_tokenizer"),
+        "DistilBertPreprocessor": ("DistilBertTextClassifierPreprocessor", module + "distil_bert_text_classifier_preprocessor"),
+        "DistilBertClassifier": ("DistilBertTextClassifier", module + "distil_bert_text_classifier"),
+    }
+    embedding = "token_and_position_embedding"
+    backbone_layers = [
+        (f"{embedding}/token_embedding", f"{embedding}/token_embedding"),
+        (f"{embedding}/position_embedding", f"{embedding}/position_embedding"),
+        ("embeddings_layer_norm", "layer_normalization"),
+        *transformer_encoder_paths("transformer_layer_{i}", "transformer_encoder{_i}"),
+    ]
+    head = [("pooled_dense", "dense"), ("logits", "dense_1")]
+    register_keras_hub_family(
+        KerasHubFamily(
+            backbone_name="DistilBertBackbone",
+            classes=classes,
+            backbone_layers=backbone_layers,
+            head_layers={"DistilBertClassifier": head},
+            config_to_keras_hub={"DistilBertTokenizer": {"split_on_cjk": True}},
+        )
+    )
+
+
+_register_keras_hub_family()

@@ -473,3 +473,42 @@ def export_tokenizer(tokenizer, directory):
 hf_export.register_hf_exporter("GPT2Backbone", export_backbone)
 hf_export.register_hf_exporter("GPT2CausalLM", export_causal_lm)
 hf_export.register_hf_exporter("GPT2Tokenizer", export_tokenizer)
+
+
+# === KerasHub preset format (presets/keras_hub_format.py) ===
+#
+# Our class names -> KerasHub's class and module, and our layer paths ->
+# KerasHub's object paths in its `model.weights.h5` / `task.weights.h5`
+# (checked against files saved by `keras_hub` 0.32).
+
+
+def _register_keras_hub_family():
+    from keras_nlp_clone.presets.keras_hub_format import KerasHubFamily
+    from keras_nlp_clone.presets.keras_hub_format import register_keras_hub_family
+    from keras_nlp_clone.presets.keras_hub_format import transformer_decoder_paths
+    module = "keras_hub.src.models.gpt2."
+    classes = {
+        "GPT2Backbone": ("GPT2Backbone", module + "gpt2_backbone"),
+        "GPT2Tokenizer": ("GPT2Tokenizer", module + "gpt2_tokenizer"),
+        "GPT2Preprocessor": ("GPT2Preprocessor", module + "gpt2_preprocessor"),
+        "GPT2CausalLMPreprocessor": ("GPT2CausalLMPreprocessor", module + "gpt2_causal_lm_preprocessor"),
+        "GPT2CausalLM": ("GPT2CausalLM", module + "gpt2_causal_lm"),
+    }
+    backbone_layers = [
+        ("token_embedding", "reversible_embedding"),
+        ("position_embedding", "position_embedding"),
+        *transformer_decoder_paths("transformer_layer_{i}", "transformer_decoder{_i}"),
+        ("layer_norm", "layer_normalization"),
+    ]
+    register_keras_hub_family(
+        KerasHubFamily(
+            backbone_name="GPT2Backbone",
+            classes=classes,
+            backbone_layers=backbone_layers,
+            # The language-model head is the tied token embedding.
+            head_layers={"GPT2CausalLM": []},
+        )
+    )
+
+
+_register_keras_hub_family()

@@ -326,3 +326,42 @@ hf_export.register_hf_exporter("XLMRobertaClassifier", export_classifier)
 hf_export.register_hf_exporter("XLMRobertaMaskedLM", export_masked_lm)
 hf_export.register_hf_exporter("XLMRobertaTextEmbedder", export_text_embedder)
 hf_export.register_hf_exporter("XLMRobertaTokenizer", export_tokenizer)
+
+
+# === KerasHub preset format (presets/keras_hub_format.py) ===
+#
+# Our class names -> KerasHub's class and module, and our layer paths ->
+# KerasHub's object paths in its `model.weights.h5` / `task.weights.h5`
+# (checked against files saved by `keras_hub` 0.32).
+
+
+def _register_keras_hub_family():
+    from keras_nlp_clone.presets.keras_hub_format import KerasHubFamily
+    from keras_nlp_clone.presets.keras_hub_format import register_keras_hub_family
+    from keras_nlp_clone.presets.keras_hub_format import transformer_encoder_paths
+    module = "keras_hub.src.models.xlm_roberta."
+    classes = {
+        "XLMRobertaBackbone": ("XLMRobertaBackbone", module + "xlm_roberta_backbone"),
+        "XLMRobertaTokenizer": ("XLMRobertaTokenizer", module + "xlm_roberta_tokenizer"),
+        "XLMRobertaPreprocessor": ("XLMRobertaTextClassifierPreprocessor", module + "xlm_roberta_text_classifier_preprocessor"),
+        "XLMRobertaClassifier": ("XLMRobertaTextClassifier", module + "xlm_roberta_text_classifier"),
+    }
+    embedding = "token_and_position_embedding"
+    backbone_layers = [
+        ("embeddings/token_embedding", f"{embedding}/token_embedding"),
+        ("embeddings/position_embedding", f"{embedding}/position_embedding"),
+        ("embeddings_layer_norm", "layer_normalization"),
+        *transformer_encoder_paths("transformer_layer_{i}", "transformer_encoder{_i}"),
+    ]
+    head = [("pooled_dense", "dense"), ("logits", "dense_1")]
+    register_keras_hub_family(
+        KerasHubFamily(
+            backbone_name="XLMRobertaBackbone",
+            classes=classes,
+            backbone_layers=backbone_layers,
+            head_layers={"XLMRobertaClassifier": head},
+        )
+    )
+
+
+_register_keras_hub_family()
