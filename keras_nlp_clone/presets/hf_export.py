@@ -52,6 +52,8 @@ How a family adds export (the contract)
      `hf_conversion.copy_transformer_encoder`, with the same `names` dict
      (e.g. `hf_conversion.bert_encoder_layer_names(prefix)`);
    - `to_numpy(variable)`: a variable as a float32 (or float16) array;
+   - `check_logits_activation(task, hf_class)`: refuses a classifier whose
+     activation is not `None`/`"linear"`/`"softmax"`;
    - `save_safetensors(tensors, path)`: `model.safetensors` with the
      `{"format": "pt"}` metadata `transformers` expects;
    - `write_json(path, data)`: `config.json` and tokenizer configs
@@ -308,6 +310,37 @@ def dense_to_hf(dense, name, out_dim=None):
     if bias is not None:
         tensors[f"{name}.bias"] = bias
     return tensors
+
+
+def check_logits_activation(task, hf_class):
+    """Refuses a classifier whose outputs are not logits or their softmax.
+
+    Hugging Face sequence classifiers return logits (and pipelines apply a
+    softmax): a classifier with `activation=None` (or `"linear"`) exports
+    to the same outputs, one with `"softmax"` to outputs whose softmax is
+    ours; any other activation would export a model that computes
+    something else.
+
+    Args:
+        task: a classifier with an `activation` attribute.
+        hf_class: str. The Hugging Face class, for the message.
+
+    Raises:
+        ValueError: another activation (the message names it).
+    """
+    import keras
+
+    activation = keras.activations.serialize(task.activation)
+    if isinstance(activation, dict):
+        activation = activation.get("config", activation)
+    if activation not in ("linear", "softmax"):
+        raise ValueError(
+            f"Cannot export a {type(task).__name__} with activation="
+            f"{activation!r}: `{hf_class}` returns logits, which correspond "
+            "to activation=None (or their softmax, to activation='softmax'). "
+            "Rebuild the classifier with activation=None on the same "
+            "backbone and weights to export it."
+        )
 
 
 def dense_to_in_out(dense):

@@ -286,7 +286,12 @@ def export_classifier(task, directory):
     (`logits`). Hugging Face returns logits: a classifier built with
     `activation="softmax"` exports the same weights, and its outputs are
     the softmax of the exported model's logits.
+
+    Raises:
+        ValueError: an `activation` other than `None`, `"linear"` or
+            `"softmax"`.
     """
+    hf_export.check_logits_activation(task, "BertForSequenceClassification")
     config = export_backbone_config(
         task.backbone, "BertForSequenceClassification", _pad_token_id(task)
     )

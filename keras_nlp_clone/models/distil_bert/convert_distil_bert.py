@@ -303,8 +303,10 @@ def export_classifier(task, directory):
 
     Raises:
         ValueError: the classifier's `hidden_dim` differs from the
-            backbone's (Hugging Face's `pre_classifier` is `dim -> dim`).
+            backbone's (Hugging Face's `pre_classifier` is `dim -> dim`),
+            or its `activation` is not `None`, `"linear"` or `"softmax"`.
     """
+    hf_export.check_logits_activation(task, "DistilBertForSequenceClassification")
     width = task.pooled_dense.units
     if width != task.backbone.hidden_dim:
         raise ValueError(

@@ -192,8 +192,10 @@ def export_classifier(task, directory):
     Raises:
         ValueError: the classifier's `hidden_dim` differs from the
             backbone's (Hugging Face's `classifier.dense` is
-            `hidden_size -> hidden_size`).
+            `hidden_size -> hidden_size`), or its `activation` is not
+            `None`, `"linear"` or `"softmax"`.
     """
+    hf_export.check_logits_activation(task, "XLMRobertaForSequenceClassification")
     width = task.pooled_dense.units
     if width != task.backbone.hidden_dim:
         raise ValueError(

@@ -142,6 +142,25 @@ class TestBertExport(TestCase):
             atol=1e-4,
         )
 
+    def test_classifier_activation_other_than_softmax_is_refused(
+        self, backbone, inputs, export_dir
+    ):
+        import transformers
+
+        softmax = BertClassifier(backbone, num_classes=2, activation="softmax")
+        softmax.export_to_transformers(export_dir("softmax"))
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(
+            export_dir("softmax")
+        ).eval()
+        logits = hf_forward(model, inputs).logits.numpy()
+        probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+        np.testing.assert_allclose(to_numpy(softmax(inputs)), probabilities, atol=1e-5)
+
+        sigmoid = BertClassifier(backbone, num_classes=2, activation="sigmoid")
+        with pytest.raises(ValueError, match="activation='sigmoid'"):
+            sigmoid.export_to_transformers(export_dir("sigmoid"))
+        assert not os.path.exists(export_dir("sigmoid"))
+
     def test_masked_lm(self, backbone, inputs, export_dir):
         import transformers
 
