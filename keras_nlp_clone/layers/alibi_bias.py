@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import argument_checks
 
 
 def alibi_slopes(num_heads, alibi_bias_max=8):
@@ -96,15 +97,12 @@ class AlibiBias(keras.layers.Layer):
     """
 
     def __init__(self, alibi_bias_max=8, **kwargs):
-        if (
-            not isinstance(alibi_bias_max, (int, float))
-            or isinstance(alibi_bias_max, bool)
-            or alibi_bias_max <= 0
-        ):
-            raise ValueError(
-                "`alibi_bias_max` must be a positive number. Received: "
-                f"alibi_bias_max={alibi_bias_max!r}. The paper uses 8."
-            )
+        argument_checks.check_positive_number(
+            type(self).__name__,
+            "alibi_bias_max",
+            alibi_bias_max,
+            hint="The paper uses 8.",
+        )
         super().__init__(**kwargs)
         self.alibi_bias_max = alibi_bias_max
         self.built = True

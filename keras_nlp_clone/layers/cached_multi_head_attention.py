@@ -9,6 +9,7 @@ from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.transformer_layer_utils import can_call_directly
 from keras_nlp_clone.layers.transformer_layer_utils import direct_call
 from keras_nlp_clone.layers.transformer_layer_utils import may_read_raw_kernel
+from keras_nlp_clone.utils import argument_checks
 
 
 @keras_nlp_clone_export
@@ -182,6 +183,16 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
         seed=None,
         **kwargs,
     ):
+        owner = type(self).__name__
+        argument_checks.check_positive_integer(owner, "num_heads", num_heads)
+        argument_checks.check_positive_integer(owner, "key_dim", key_dim)
+        argument_checks.check_positive_integer(
+            owner, "value_dim", value_dim, allow_none=True
+        )
+        argument_checks.check_rate(owner, "dropout", dropout)
+        argument_checks.check_positive_integer(
+            owner, "sliding_window", sliding_window, allow_none=True
+        )
         super().__init__(
             num_heads=num_heads,
             key_dim=key_dim,

@@ -4,6 +4,8 @@ import keras
 from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.layers.transformer_layer_utils import check_layer_norm_epsilon
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.keras_utils import clone_initializer
 
 
@@ -91,20 +93,13 @@ class FNetEncoder(keras.layers.Layer):
         bias_initializer="zeros",
         **kwargs,
     ):
-        if (
-            not isinstance(intermediate_dim, int)
-            or isinstance(intermediate_dim, bool)
-            or intermediate_dim <= 0
-        ):
-            raise ValueError(
-                "`intermediate_dim` must be a positive integer. Received: "
-                f"intermediate_dim={intermediate_dim!r}."
-            )
-        if not 0 <= dropout < 1:
-            raise ValueError(
-                "`dropout` must be a rate in [0, 1). Received: "
-                f"dropout={dropout!r}."
-            )
+        owner = type(self).__name__
+        argument_checks.check_positive_integer(
+            owner, "intermediate_dim", intermediate_dim
+        )
+        argument_checks.check_rate(owner, "dropout", dropout)
+        argument_checks.check_activation(owner, "activation", activation)
+        check_layer_norm_epsilon(owner, layer_norm_epsilon)
         super().__init__(**kwargs)
         self.intermediate_dim = intermediate_dim
         self.dropout = dropout

@@ -5,6 +5,8 @@ from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.reversible_embedding import ReversibleEmbedding
+from keras_nlp_clone.layers.transformer_layer_utils import check_layer_norm_epsilon
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.keras_utils import clone_initializer
 from keras_nlp_clone.utils.keras_utils import head_dtype_policy
 
@@ -109,6 +111,15 @@ class MaskedLMHead(keras.layers.Layer):
                 "project hidden states back to the vocabulary. Received: "
                 f"token_embedding={token_embedding!r}."
             )
+        owner = type(self).__name__
+        argument_checks.check_positive_integer(
+            owner, "vocabulary_size", vocabulary_size, allow_none=True
+        )
+        argument_checks.check_activation(
+            owner, "intermediate_activation", intermediate_activation
+        )
+        argument_checks.check_activation(owner, "activation", activation)
+        check_layer_norm_epsilon(owner, layer_norm_epsilon)
         if vocabulary_size is None and token_embedding is None:
             raise ValueError(
                 "One of `vocabulary_size` or `token_embedding` must be "

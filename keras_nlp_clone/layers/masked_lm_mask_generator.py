@@ -2,6 +2,7 @@
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.preprocessing_layer import PreprocessingLayer
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.lazy_module import tf_text
 from keras_nlp_clone.utils.tensor_utils import convert_to_ragged_batch
@@ -113,25 +114,16 @@ class MaskedLMMaskGenerator(PreprocessingLayer):
         random_token_rate=0.1,
         **kwargs,
     ):
-        if (
-            not isinstance(vocabulary_size, int)
-            or isinstance(vocabulary_size, bool)
-            or vocabulary_size <= 0
-        ):
-            raise ValueError(
-                "`vocabulary_size` must be a positive integer. Received: "
-                f"vocabulary_size={vocabulary_size!r}."
-            )
+        owner = type(self).__name__
+        argument_checks.check_positive_integer(
+            owner, "vocabulary_size", vocabulary_size
+        )
         for name, rate in (
             ("mask_selection_rate", mask_selection_rate),
             ("mask_token_rate", mask_token_rate),
             ("random_token_rate", random_token_rate),
         ):
-            if not 0.0 <= rate <= 1.0:
-                raise ValueError(
-                    f"`{name}` must be a probability in [0, 1]. Received: "
-                    f"{name}={rate!r}."
-                )
+            argument_checks.check_number_in_range(owner, name, rate, 0, 1)
         if mask_token_rate + random_token_rate > 1.0:
             raise ValueError(
                 "`mask_token_rate + random_token_rate` must be at most 1. "
@@ -139,21 +131,20 @@ class MaskedLMMaskGenerator(PreprocessingLayer):
                 f"random_token_rate={random_token_rate!r}. Lower one of "
                 "them; the rest of the selected tokens are left unchanged."
             )
-        if not 0 <= mask_token_id < vocabulary_size:
-            raise ValueError(
-                "`mask_token_id` must be an id in the vocabulary, "
-                f"[0, {vocabulary_size}). Received: "
-                f"mask_token_id={mask_token_id!r}."
-            )
-        if mask_selection_length is not None and (
-            not isinstance(mask_selection_length, int)
-            or mask_selection_length <= 0
-        ):
-            raise ValueError(
-                "`mask_selection_length` must be a positive integer or "
-                "`None`. Received: "
-                f"mask_selection_length={mask_selection_length!r}."
-            )
+        argument_checks.check_integer(
+            owner,
+            "mask_token_id",
+            mask_token_id,
+            minimum=0,
+            maximum=vocabulary_size - 1,
+            hint="It must be an id in the vocabulary.",
+        )
+        argument_checks.check_positive_integer(
+            owner,
+            "mask_selection_length",
+            mask_selection_length,
+            allow_none=True,
+        )
         super().__init__(**kwargs)
         self.vocabulary_size = vocabulary_size
         self.mask_selection_rate = mask_selection_rate

@@ -7,6 +7,7 @@ from keras_nlp_clone.layers.start_end_packer import _check_padding_side
 from keras_nlp_clone.layers.start_end_packer import _check_sequence_length
 from keras_nlp_clone.layers.start_end_packer import _pad
 from keras_nlp_clone.layers.start_end_packer import _special_tokens
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.lazy_module import tf_text
 from keras_nlp_clone.utils.tensor_utils import convert_to_ragged_batch
@@ -118,16 +119,17 @@ class MultiSegmentPacker(PreprocessingLayer):
         padding_side="right",
         **kwargs,
     ):
-        _check_sequence_length(sequence_length)
-        if truncate not in TRUNCATE_STRATEGIES:
-            raise ValueError(
-                "`truncate` must be one of "
-                f"{', '.join(repr(s) for s in TRUNCATE_STRATEGIES)}. "
-                f"Received: truncate={truncate!r}. Use 'round_robin' to trim "
-                "every segment fairly (BERT) or 'waterfall' to trim the "
-                "last segments first."
-            )
-        _check_padding_side(padding_side)
+        owner = type(self).__name__
+        _check_sequence_length(owner, sequence_length)
+        argument_checks.check_choice(
+            owner,
+            "truncate",
+            truncate,
+            TRUNCATE_STRATEGIES,
+            hint="Use 'round_robin' to trim every segment fairly (BERT) or "
+            "'waterfall' to trim the last segments first.",
+        )
+        _check_padding_side(owner, padding_side)
         super().__init__(**kwargs)
         self.sequence_length = sequence_length
         self.start_value = start_value
@@ -152,7 +154,7 @@ class MultiSegmentPacker(PreprocessingLayer):
         add_start_value=True,
         add_end_value=True,
     ):
-        _check_sequence_length(sequence_length)
+        _check_sequence_length(type(self).__name__, sequence_length)
         sequence_length = sequence_length or self.sequence_length
         if not isinstance(inputs, (list, tuple)):
             inputs = (inputs,)

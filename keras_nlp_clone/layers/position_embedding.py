@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.keras_utils import clone_initializer
 
 
@@ -66,16 +67,12 @@ class PositionEmbedding(keras.layers.Layer):
         initializer="glorot_uniform",
         **kwargs,
     ):
-        if (
-            not isinstance(sequence_length, int)
-            or isinstance(sequence_length, bool)
-            or sequence_length <= 0
-        ):
-            raise ValueError(
-                "`sequence_length` must be a positive integer, the largest "
-                "number of positions. Received: "
-                f"sequence_length={sequence_length!r}."
-            )
+        argument_checks.check_positive_integer(
+            type(self).__name__,
+            "sequence_length",
+            sequence_length,
+            hint="It is the largest number of positions.",
+        )
         super().__init__(**kwargs)
         self.sequence_length = sequence_length
         self.initializer = keras.initializers.get(initializer)

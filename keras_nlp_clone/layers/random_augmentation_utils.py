@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from keras_nlp_clone.layers.preprocessing_layer import PreprocessingLayer
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.tensor_utils import is_int_dtype
 from keras_nlp_clone.utils.tensor_utils import is_string_dtype
@@ -59,22 +60,23 @@ class RandomTokenAugmentation(PreprocessingLayer):
         **kwargs,
     ):
         cls_name = self.__class__.__name__
-        if (
-            not isinstance(rate, (int, float, np.floating, np.integer))
-            or isinstance(rate, bool)
-            or not 0.0 <= rate <= 1.0
-        ):
-            raise ValueError(
-                f"`rate` must be a probability in [0, 1] in {cls_name}. "
-                f"Received: rate={rate!r}. It is the chance that each token "
-                "is picked, e.g. `rate=0.1`."
-            )
-        cap = self._max_count_name
-        if max_count is not None and (not _is_int(max_count) or max_count < 0):
-            raise ValueError(
-                f"`{cap}` must be a non-negative integer or `None` (no cap) "
-                f"in {cls_name}. Received: {cap}={max_count!r}."
-            )
+        argument_checks.check_number_in_range(
+            cls_name,
+            "rate",
+            rate,
+            0,
+            1,
+            hint="It is the chance that each token is picked, e.g. "
+            "`rate=0.1`.",
+        )
+        argument_checks.check_integer(
+            cls_name,
+            self._max_count_name,
+            max_count,
+            minimum=0,
+            allow_none=True,
+            hint="`None` means no cap.",
+        )
         given = [
             arg
             for arg, value in (

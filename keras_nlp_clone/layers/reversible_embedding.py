@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import argument_checks
 
 
 @keras_nlp_clone_export
@@ -95,11 +96,12 @@ class ReversibleEmbedding(keras.layers.Embedding):
         logit_soft_cap=None,
         **kwargs,
     ):
-        if logit_soft_cap is not None and not logit_soft_cap > 0:
-            raise ValueError(
-                "`logit_soft_cap` must be a positive number or `None`. "
-                f"Received: logit_soft_cap={logit_soft_cap!r}."
-            )
+        owner = type(self).__name__
+        argument_checks.check_positive_integer(owner, "input_dim", input_dim)
+        argument_checks.check_positive_integer(owner, "output_dim", output_dim)
+        argument_checks.check_positive_number(
+            owner, "logit_soft_cap", logit_soft_cap, allow_none=True
+        )
         super().__init__(
             input_dim,
             output_dim,

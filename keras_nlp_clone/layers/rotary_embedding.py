@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import argument_checks
 
 ROPE_TYPES = ("linear", "yarn")
 
@@ -112,31 +113,34 @@ class RotaryEmbedding(keras.layers.Layer):
         denominator_dim=None,
         **kwargs,
     ):
+        owner = type(self).__name__
         for name, value in (
             ("max_wavelength", max_wavelength),
             ("scaling_factor", scaling_factor),
+            ("beta_fast", beta_fast),
+            ("beta_slow", beta_slow),
         ):
-            if (
-                not isinstance(value, (int, float))
-                or isinstance(value, bool)
-                or value <= 0
-            ):
-                raise ValueError(
-                    f"`{name}` must be a positive number. Received: "
-                    f"{name}={value!r}."
-                )
-        if rope_type not in ROPE_TYPES:
-            raise ValueError(
-                f"`rope_type` must be one of {ROPE_TYPES}. Received: "
-                f"rope_type={rope_type!r}. Other RoPE variants are not "
-                "supported by this library."
-            )
-        if denominator_dim is not None:
-            raise ValueError(
-                "Only `denominator_dim=None` is supported: the frequencies "
-                "use the size of the feature axis. Received: "
-                f"denominator_dim={denominator_dim!r}."
-            )
+            argument_checks.check_positive_number(owner, name, value)
+        argument_checks.check_positive_integer(
+            owner,
+            "original_max_position_embeddings",
+            original_max_position_embeddings,
+        )
+        argument_checks.check_choice(
+            owner,
+            "rope_type",
+            rope_type,
+            ROPE_TYPES,
+            hint="Other RoPE variants are not supported by this library.",
+        )
+        argument_checks.check_choice(owner, "truncate", truncate, (True, False))
+        argument_checks.check_choice(
+            owner,
+            "denominator_dim",
+            denominator_dim,
+            (None,),
+            hint="The frequencies use the size of the feature axis.",
+        )
         super().__init__(**kwargs)
         self.max_wavelength = max_wavelength
         self.scaling_factor = scaling_factor

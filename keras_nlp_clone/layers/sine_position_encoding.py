@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import argument_checks
 
 
 @keras_nlp_clone_export
@@ -60,15 +61,9 @@ class SinePositionEncoding(keras.layers.Layer):
     """
 
     def __init__(self, max_wavelength=10000, **kwargs):
-        if (
-            not isinstance(max_wavelength, (int, float))
-            or isinstance(max_wavelength, bool)
-            or max_wavelength <= 0
-        ):
-            raise ValueError(
-                "`max_wavelength` must be a positive number. Received: "
-                f"max_wavelength={max_wavelength!r}."
-            )
+        argument_checks.check_positive_number(
+            type(self).__name__, "max_wavelength", max_wavelength
+        )
         super().__init__(**kwargs)
         self.max_wavelength = max_wavelength
         self.supports_masking = True

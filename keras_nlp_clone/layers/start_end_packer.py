@@ -2,6 +2,7 @@
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.preprocessing_layer import PreprocessingLayer
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.tensor_utils import convert_to_ragged_batch
 from keras_nlp_clone.utils.tensor_utils import preprocessing_function
@@ -18,29 +19,26 @@ def _as_list(value):
     return [value]
 
 
-def _check_padding_side(padding_side):
-    if padding_side not in PADDING_SIDES:
-        raise ValueError(
-            "`padding_side` must be one of "
-            f"{', '.join(repr(s) for s in PADDING_SIDES)}. "
-            f"Received: padding_side={padding_side!r}. Use 'right' to pad "
-            "after the tokens (BERT) or 'left' to pad before them."
-        )
+def _check_padding_side(owner, padding_side):
+    argument_checks.check_choice(
+        owner,
+        "padding_side",
+        padding_side,
+        PADDING_SIDES,
+        hint="Use 'right' to pad after the tokens (BERT) or 'left' to pad "
+        "before them.",
+    )
 
 
-def _check_sequence_length(sequence_length, name="sequence_length"):
-    if sequence_length is None:
-        return
-    if (
-        not isinstance(sequence_length, int)
-        or isinstance(sequence_length, bool)
-        or sequence_length <= 0
-    ):
-        raise ValueError(
-            f"`{name}` must be a positive integer. Received: "
-            f"{name}={sequence_length!r}. Pass the number of tokens each "
-            "packed sequence should have, e.g. `512`."
-        )
+def _check_sequence_length(owner, sequence_length):
+    argument_checks.check_positive_integer(
+        owner,
+        "sequence_length",
+        sequence_length,
+        allow_none=True,
+        hint="Pass the number of tokens each packed sequence should have, "
+        "e.g. `512`.",
+    )
 
 
 def _special_tokens(values, batch_size, dtype):
@@ -155,8 +153,8 @@ class StartEndPacker(PreprocessingLayer):
         padding_side="right",
         **kwargs,
     ):
-        _check_sequence_length(sequence_length)
-        _check_padding_side(padding_side)
+        _check_sequence_length(type(self).__name__, sequence_length)
+        _check_padding_side(type(self).__name__, padding_side)
         super().__init__(name=name, **kwargs)
         self.sequence_length = sequence_length
         self.start_value = start_value
@@ -173,7 +171,7 @@ class StartEndPacker(PreprocessingLayer):
         add_start_value=True,
         add_end_value=True,
     ):
-        _check_sequence_length(sequence_length)
+        _check_sequence_length(type(self).__name__, sequence_length)
         sequence_length = sequence_length or self.sequence_length
         x, unbatched, _ = convert_to_ragged_batch(inputs)
         batch_size = x.nrows()

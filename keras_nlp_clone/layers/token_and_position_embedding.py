@@ -5,6 +5,7 @@ import keras
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.position_embedding import PositionEmbedding
 from keras_nlp_clone.layers.reversible_embedding import ReversibleEmbedding
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.keras_utils import clone_initializer
 
 
@@ -76,15 +77,9 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             ("sequence_length", sequence_length),
             ("embedding_dim", embedding_dim),
         ):
-            if (
-                not isinstance(value, int)
-                or isinstance(value, bool)
-                or value <= 0
-            ):
-                raise ValueError(
-                    f"`{name}` must be a positive integer. Received: "
-                    f"{name}={value!r}."
-                )
+            argument_checks.check_positive_integer(
+                type(self).__name__, name, value
+            )
         super().__init__(**kwargs)
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length

@@ -224,7 +224,14 @@ class TransformerDecoder(keras.layers.Layer):
         normalize_first=False,
         **kwargs,
     ):
-        check_block_arguments(intermediate_dim, num_heads, dropout)
+        check_block_arguments(
+            type(self).__name__,
+            intermediate_dim,
+            num_heads,
+            dropout,
+            activation,
+            layer_norm_epsilon,
+        )
         super().__init__(**kwargs)
         self.intermediate_dim = intermediate_dim
         self.num_heads = num_heads

@@ -3,6 +3,7 @@
 
 from keras import ops
 
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.keras_utils import clone_initializer
 
 try:  # Keras keeps per-tensor masks here on every backend (JAX included).
@@ -53,31 +54,50 @@ def merge_padding_and_attention_mask(inputs, padding_mask, attention_mask):
     return mask
 
 
-def check_block_arguments(intermediate_dim, num_heads, dropout):
+def check_block_arguments(
+    owner, intermediate_dim, num_heads, dropout, activation, layer_norm_epsilon
+):
     """Checks the arguments every Transformer block takes.
 
+    Args:
+        owner: str. The block's class name, for the messages.
+        intermediate_dim: the feedforward width received.
+        num_heads: the number of attention heads received.
+        dropout: the dropout rate received.
+        activation: the feedforward activation received.
+        layer_norm_epsilon: the layer normalization epsilon received.
+
     Raises:
-        ValueError: `intermediate_dim` or `num_heads` is not a positive int,
-            or `dropout` is not in [0, 1).
+        ValueError: `intermediate_dim` or `num_heads` is not an int >= 1,
+            `dropout` is not in [0, 1), `activation` is not one Keras
+            resolves, or `layer_norm_epsilon` is not a number > 0; the
+            message names `owner`, the argument and the value.
     """
-    for name, value in (
-        ("intermediate_dim", intermediate_dim),
-        ("num_heads", num_heads),
-    ):
-        if (
-            not isinstance(value, int)
-            or isinstance(value, bool)
-            or value <= 0
-        ):
-            raise ValueError(
-                f"`{name}` must be a positive integer. Received: "
-                f"{name}={value!r}."
-            )
-    if not 0 <= dropout < 1:
-        raise ValueError(
-            "`dropout` must be a rate in [0, 1). Received: "
-            f"dropout={dropout!r}."
-        )
+    argument_checks.check_positive_integer(
+        owner, "intermediate_dim", intermediate_dim
+    )
+    argument_checks.check_positive_integer(owner, "num_heads", num_heads)
+    argument_checks.check_rate(owner, "dropout", dropout)
+    argument_checks.check_activation(owner, "activation", activation)
+    check_layer_norm_epsilon(owner, layer_norm_epsilon)
+
+
+def check_layer_norm_epsilon(owner, value):
+    """Raises a `ValueError` unless `layer_norm_epsilon` is a number > 0.
+
+    Args:
+        owner: str. The layer's class name, for the message.
+        value: the epsilon received.
+
+    Raises:
+        ValueError: naming `owner`, `layer_norm_epsilon` and `value`.
+    """
+    argument_checks.check_positive_number(
+        owner,
+        "layer_norm_epsilon",
+        value,
+        hint="It keeps the normalization from dividing by zero, e.g. 1e-5.",
+    )
 
 
 def dense_kwargs(layer):

@@ -68,7 +68,8 @@ class CausalLMPreprocessor(StartEndPackingPreprocessor):
 
     Raises:
         ValueError: when labels or sample weights are passed, or when `x`
-            holds several segments.
+            holds several segments; at construction, for a
+            `sequence_length` that is not an integer >= 1.
 
     Examples:
     >>> import keras

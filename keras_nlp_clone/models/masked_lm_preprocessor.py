@@ -6,6 +6,7 @@ from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.models.segment_packing_preprocessor import (
     SegmentPackingPreprocessor,
 )
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.tensor_utils import preprocessing_function
 
 
@@ -50,7 +51,9 @@ class MaskedLMPreprocessor(SegmentPackingPreprocessor):
         mask_selection_length)`.
 
     Raises:
-        ValueError: when `y` or `sample_weight` is passed.
+        ValueError: when `y` or `sample_weight` is passed; at construction,
+            for a `sequence_length` or `mask_selection_length` that is not
+            an integer >= 1, a rate outside [0, 1] or an unknown `truncate`.
 
     References:
         - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)
@@ -67,6 +70,19 @@ class MaskedLMPreprocessor(SegmentPackingPreprocessor):
         random_token_rate=0.1,
         **kwargs,
     ):
+        owner = type(self).__name__
+        for name, rate in (
+            ("mask_selection_rate", mask_selection_rate),
+            ("mask_token_rate", mask_token_rate),
+            ("random_token_rate", random_token_rate),
+        ):
+            argument_checks.check_number_in_range(owner, name, rate, 0, 1)
+        argument_checks.check_positive_integer(
+            owner,
+            "mask_selection_length",
+            mask_selection_length,
+            allow_none=True,
+        )
         super().__init__(
             tokenizer,
             sequence_length=sequence_length,

@@ -1,6 +1,7 @@
 """Shared base of the preprocessors that tokenize and pack text segments."""
 
 from keras_nlp_clone.models.preprocessor import Preprocessor
+from keras_nlp_clone.utils import argument_checks
 
 
 class SegmentPackingPreprocessor(Preprocessor):
@@ -30,7 +31,8 @@ class SegmentPackingPreprocessor(Preprocessor):
             (`<s> a </s></s> b </s>`). Defaults to `1`.
 
     Raises:
-        ValueError: for an unknown `truncate`.
+        ValueError: for an unknown `truncate`, or a `sequence_length` that
+            is not an integer >= 1.
     """
 
     include_segment_ids = True
@@ -39,12 +41,16 @@ class SegmentPackingPreprocessor(Preprocessor):
     def __init__(
         self, tokenizer, sequence_length=512, truncate="round_robin", **kwargs
     ):
+        argument_checks.check_positive_integer(
+            type(self).__name__, "sequence_length", sequence_length
+        )
+        argument_checks.check_choice(
+            type(self).__name__,
+            "truncate",
+            truncate,
+            ("round_robin", "waterfall"),
+        )
         super().__init__(**kwargs)
-        if truncate not in ("round_robin", "waterfall"):
-            raise ValueError(
-                "`truncate` must be 'round_robin' or 'waterfall'. "
-                f"Received: truncate={truncate!r}."
-            )
         self.tokenizer = tokenizer
         self._sequence_length = int(sequence_length)
         self.truncate = truncate
@@ -75,6 +81,9 @@ class SegmentPackingPreprocessor(Preprocessor):
 
     @sequence_length.setter
     def sequence_length(self, value):
+        argument_checks.check_positive_integer(
+            type(self).__name__, "sequence_length", value
+        )
         self._sequence_length = int(value)
         if self._packer is not None:
             self._packer.sequence_length = int(value)

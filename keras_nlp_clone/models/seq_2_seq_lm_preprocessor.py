@@ -6,6 +6,7 @@ from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.start_end_packer import StartEndPacker
 from keras_nlp_clone.models.causal_lm_preprocessor import strip_to_ragged
 from keras_nlp_clone.models.preprocessor import Preprocessor
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.tensor_utils import preprocessing_function
 
@@ -75,7 +76,9 @@ class Seq2SeqLMPreprocessor(Preprocessor):
         `y` (int32) and `sample_weight` (bool) of the decoder's shape.
 
     Raises:
-        ValueError: when `x` is not such a dict, or labels are passed.
+        ValueError: when `x` is not such a dict, or labels are passed; at
+            construction, for an `encoder_sequence_length` or
+            `decoder_sequence_length` that is not an integer >= 1.
 
     Examples:
     >>> import keras
@@ -104,6 +107,13 @@ class Seq2SeqLMPreprocessor(Preprocessor):
         decoder_sequence_length=1024,
         **kwargs,
     ):
+        for name, value in (
+            ("encoder_sequence_length", encoder_sequence_length),
+            ("decoder_sequence_length", decoder_sequence_length),
+        ):
+            argument_checks.check_positive_integer(
+                type(self).__name__, name, value
+            )
         super().__init__(**kwargs)
         self.tokenizer = tokenizer
         self.encoder_sequence_length = int(encoder_sequence_length)

@@ -3,6 +3,7 @@ end tokens (GPT-2's preprocessor, causal language models)."""
 
 from keras_nlp_clone.layers.start_end_packer import StartEndPacker
 from keras_nlp_clone.models.preprocessor import Preprocessor
+from keras_nlp_clone.utils import argument_checks
 
 
 def single_segment(x, family="This model"):
@@ -43,6 +44,9 @@ class StartEndPackingPreprocessor(Preprocessor):
         add_end_token: bool. Whether to append the end token. Defaults to
             `True`.
         **kwargs: passed to `keras.layers.Layer`.
+
+    Raises:
+        ValueError: for a `sequence_length` that is not an integer >= 1.
     """
 
     def __init__(
@@ -53,6 +57,9 @@ class StartEndPackingPreprocessor(Preprocessor):
         add_end_token=True,
         **kwargs,
     ):
+        argument_checks.check_positive_integer(
+            type(self).__name__, "sequence_length", sequence_length
+        )
         super().__init__(**kwargs)
         self.tokenizer = tokenizer
         self._sequence_length = int(sequence_length)
@@ -81,6 +88,9 @@ class StartEndPackingPreprocessor(Preprocessor):
 
     @sequence_length.setter
     def sequence_length(self, value):
+        argument_checks.check_positive_integer(
+            type(self).__name__, "sequence_length", value
+        )
         self._sequence_length = int(value)
         if self._packer is not None:
             self._packer.sequence_length = int(value)

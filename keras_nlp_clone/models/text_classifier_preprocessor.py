@@ -43,6 +43,10 @@ class TextClassifierPreprocessor(SegmentPackingPreprocessor):
         with `y` or `sample_weight`, the tuple `(x, y, sample_weight)`
         without the `None`s.
 
+    Raises:
+        ValueError: for an unknown `truncate`, or a `sequence_length` that
+            is not an integer >= 1.
+
     Examples:
     >>> preprocessor = keras_nlp_clone.models.BertPreprocessor.from_preset(
     ...     "all_minilm_l6_v2_en", sequence_length=8)

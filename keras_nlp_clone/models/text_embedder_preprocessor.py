@@ -51,7 +51,8 @@ class TextEmbedderPreprocessor(SegmentPackingPreprocessor):
         `None`s.
 
     Raises:
-        ValueError: for an unknown `truncate`.
+        ValueError: for an unknown `truncate`, or a `sequence_length` that
+            is not an integer >= 1.
 
     Examples:
     >>> preprocessor = keras_nlp_clone.models.TextEmbedderPreprocessor \\

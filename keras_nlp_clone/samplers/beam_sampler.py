@@ -9,7 +9,7 @@ from keras_nlp_clone.samplers.sampler import column
 from keras_nlp_clone.samplers.sampler import normalize_stop_token_ids
 from keras_nlp_clone.samplers.sampler import not_done
 from keras_nlp_clone.samplers.sampler import prepare_mask
-from keras_nlp_clone.samplers.top_k_sampler import check_positive_int
+from keras_nlp_clone.utils import argument_checks
 
 # The score of the beams that do not exist yet: before the first generated
 # token all beams of a sequence are copies of the prompt, and only the first
@@ -104,7 +104,9 @@ class BeamSampler(Sampler):
     """
 
     def __init__(self, num_beams=5, return_all_beams=False, **kwargs):
-        check_positive_int("num_beams", num_beams)
+        argument_checks.check_positive_integer(
+            type(self).__name__, "num_beams", num_beams
+        )
         if not isinstance(return_all_beams, bool):
             raise ValueError(
                 "`return_all_beams` must be a bool. Received: "

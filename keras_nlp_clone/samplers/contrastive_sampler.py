@@ -12,8 +12,8 @@ from keras_nlp_clone.samplers.sampler import column
 from keras_nlp_clone.samplers.sampler import normalize_stop_token_ids
 from keras_nlp_clone.samplers.sampler import not_done
 from keras_nlp_clone.samplers.sampler import prepare_mask
-from keras_nlp_clone.samplers.top_k_sampler import check_positive_int
 from keras_nlp_clone.samplers.top_k_sampler import check_vocabulary_size
+from keras_nlp_clone.utils import argument_checks
 
 # Guards the cosine similarity against zero vectors.
 _NORM_EPSILON = 1e-12
@@ -85,16 +85,16 @@ class ContrastiveSampler(Sampler):
     """
 
     def __init__(self, k=5, alpha=0.6, **kwargs):
-        check_positive_int("k", k)
-        if (
-            isinstance(alpha, bool)
-            or not isinstance(alpha, (int, float))
-            or not 0 <= alpha <= 1
-        ):
-            raise ValueError(
-                "`alpha` must be a number in [0, 1], the weight of the "
-                f"degeneration penalty. Received: alpha={alpha!r}."
-            )
+        owner = type(self).__name__
+        argument_checks.check_positive_integer(owner, "k", k)
+        argument_checks.check_number_in_range(
+            owner,
+            "alpha",
+            alpha,
+            0,
+            1,
+            hint="It is the weight of the degeneration penalty.",
+        )
         super().__init__(**kwargs)
         self.k = k
         self.alpha = alpha

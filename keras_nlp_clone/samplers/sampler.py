@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.utils import argument_checks
 
 # `__call__` takes `**kwargs` as in KerasNLP, but the built-in samplers
 # accept no extra keyword arguments; unexpected ones raise a `TypeError`.
@@ -198,15 +199,12 @@ class Sampler:
     """
 
     def __init__(self, temperature=1.0):
-        if (
-            isinstance(temperature, bool)
-            or not isinstance(temperature, (int, float))
-            or temperature <= 0
-        ):
-            raise ValueError(
-                "`temperature` must be a positive number (1.0 leaves the "
-                f"logits unchanged). Received: temperature={temperature!r}."
-            )
+        argument_checks.check_positive_number(
+            type(self).__name__,
+            "temperature",
+            temperature,
+            hint="1.0 leaves the logits unchanged.",
+        )
         self.temperature = temperature
         self._seed_generators = []
 

@@ -15,9 +15,9 @@ from keras_nlp_clone.samplers.sampler import normalize_stop_token_ids
 from keras_nlp_clone.samplers.sampler import not_done
 from keras_nlp_clone.samplers.sampler import prepare_mask
 from keras_nlp_clone.samplers.top_k_sampler import TopKSampler
-from keras_nlp_clone.samplers.top_k_sampler import check_positive_int
 from keras_nlp_clone.samplers.top_k_sampler import check_vocabulary_size
 from keras_nlp_clone.samplers.top_p_sampler import TopPSampler
+from keras_nlp_clone.utils import argument_checks
 
 
 class _ModelGroup:
@@ -194,7 +194,11 @@ class SpeculativeSampler(Sampler):
         seed=None,
         **kwargs,
     ):
-        check_positive_int("num_speculative_tokens", num_speculative_tokens)
+        argument_checks.check_positive_integer(
+            type(self).__name__,
+            "num_speculative_tokens",
+            num_speculative_tokens,
+        )
         check_seed(seed)
         super().__init__(**kwargs)
         if base_sampler is not None and not isinstance(base_sampler, Sampler):

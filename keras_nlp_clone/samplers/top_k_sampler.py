@@ -7,22 +7,7 @@ from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.samplers.random_sampler import check_seed
 from keras_nlp_clone.samplers.random_sampler import sample
 from keras_nlp_clone.samplers.sampler import Sampler
-
-
-def check_positive_int(name, value, allow_none=False):
-    """Raises a `ValueError` unless `value` is a positive int (or `None`
-    when `allow_none`)."""
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        expected = (
-            "`None` or a positive integer"
-            if allow_none
-            else ("a positive integer")
-        )
-        raise ValueError(
-            f"`{name}` must be {expected}. Received: {name}={value!r}."
-        )
+from keras_nlp_clone.utils import argument_checks
 
 
 def check_vocabulary_size(name, k, probabilities):
@@ -81,7 +66,7 @@ class TopKSampler(Sampler):
     """
 
     def __init__(self, k=5, seed=None, **kwargs):
-        check_positive_int("k", k)
+        argument_checks.check_positive_integer(type(self).__name__, "k", k)
         check_seed(seed)
         super().__init__(**kwargs)
         self.k = k

@@ -7,8 +7,8 @@ from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.samplers.random_sampler import check_seed
 from keras_nlp_clone.samplers.random_sampler import sample
 from keras_nlp_clone.samplers.sampler import Sampler
-from keras_nlp_clone.samplers.top_k_sampler import check_positive_int
 from keras_nlp_clone.samplers.top_k_sampler import check_vocabulary_size
+from keras_nlp_clone.utils import argument_checks
 
 
 @keras_nlp_clone_export
@@ -65,16 +65,17 @@ class TopPSampler(Sampler):
     """
 
     def __init__(self, p=0.1, k=None, seed=None, **kwargs):
-        if (
-            isinstance(p, bool)
-            or not isinstance(p, (int, float))
-            or not 0 < p <= 1
-        ):
-            raise ValueError(
-                "`p` must be a probability in (0, 1], the mass of the "
-                f"nucleus. Received: p={p!r}."
-            )
-        check_positive_int("k", k, allow_none=True)
+        owner = type(self).__name__
+        argument_checks.check_number_in_range(
+            owner,
+            "p",
+            p,
+            0,
+            1,
+            low_inclusive=False,
+            hint="It is the probability mass of the nucleus.",
+        )
+        argument_checks.check_positive_integer(owner, "k", k, allow_none=True)
         check_seed(seed)
         super().__init__(**kwargs)
         self.p = p
