@@ -224,6 +224,31 @@ class TestLoadKerasHubPresets(TestCase):
         ).max()
         assert difference > 1e-5
 
+    def test_keras_hub_bert_to_transformers(self, keras_hub_presets, tmp_path):
+        # KerasHub -> ours -> Hugging Face: the tanh GELU travels as
+        # `hidden_act="gelu_new"`, so `transformers` gives KerasHub's output.
+        torch = pytest.importorskip("torch")
+        transformers = pytest.importorskip("transformers")
+        saved = keras_hub_presets["bert"]
+        backbone = ours.models.BertBackbone.from_preset(saved["dir"])
+        backbone.export_to_transformers(str(tmp_path / "hf"))
+        model = transformers.BertModel.from_pretrained(str(tmp_path / "hf")).eval()
+        assert model.config.hidden_act == "gelu_new"
+        x = saved["x"]
+        with torch.no_grad():
+            output = model(
+                input_ids=torch.tensor(x["token_ids"], dtype=torch.long),
+                token_type_ids=torch.tensor(x["segment_ids"], dtype=torch.long),
+                attention_mask=torch.tensor(x["padding_mask"], dtype=torch.long),
+            ).last_hidden_state.numpy()
+        mask = x["padding_mask"].astype(bool)
+        np.testing.assert_allclose(
+            output[mask], saved["backbone"]["sequence_output"][mask], atol=1e-5
+        )
+        # And back: the Hugging Face directory loads with the same GELU.
+        restored = ours.models.BertBackbone.from_preset(str(tmp_path / "hf"))
+        assert restored.intermediate_activation == "gelu_approximate"
+
     def test_weights_of_another_config_are_refused(self, keras_hub_presets, tmp_path):
         # KerasHub's weights of a one-layer model in a two-layer preset.
         other = keras_hub.models.BertBackbone(

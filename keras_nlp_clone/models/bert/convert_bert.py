@@ -27,6 +27,12 @@ from keras_nlp_clone.presets.hf_conversion import copy_transformer_encoder
 
 
 backbone_cls_name = "BertBackbone"
+# Hugging Face `hidden_act` -> `BertBackbone(intermediate_activation=...)`.
+_HF_ACTIVATIONS = {
+    "gelu": "gelu",
+    "gelu_new": "gelu_approximate",
+    "gelu_pytorch_tanh": "gelu_approximate",
+}
 
 
 def convert_backbone_config(hf_config):
@@ -36,10 +42,11 @@ def convert_backbone_config(hf_config):
         PresetError: for variants this backbone does not implement.
     """
     act = hf_config.get("hidden_act", "gelu")
-    if act != "gelu":
+    if act not in _HF_ACTIVATIONS:
         raise PresetError(
             f"Hugging Face BERT checkpoint uses hidden_act={act!r}; "
-            "BertBackbone implements the exact `gelu` only."
+            "BertBackbone implements the exact `gelu` and its tanh "
+            "approximation (`gelu_new`, `gelu_pytorch_tanh`) only."
         )
     position_type = hf_config.get("position_embedding_type", "absolute")
     if position_type != "absolute":
@@ -56,6 +63,7 @@ def convert_backbone_config(hf_config):
         "dropout": hf_config.get("hidden_dropout_prob", 0.1),
         "max_sequence_length": hf_config.get("max_position_embeddings", 512),
         "num_segments": hf_config.get("type_vocab_size", 2),
+        "intermediate_activation": _HF_ACTIVATIONS[act],
     }
 
 
@@ -199,7 +207,11 @@ def export_backbone_config(backbone, architecture="BertModel", pad_token_id=0):
         "num_hidden_layers": backbone.num_layers,
         "num_attention_heads": backbone.num_heads,
         "intermediate_size": backbone.intermediate_dim,
-        "hidden_act": "gelu",
+        "hidden_act": (
+            "gelu_new"
+            if backbone.intermediate_activation == "gelu_approximate"
+            else "gelu"
+        ),
         "hidden_dropout_prob": backbone.dropout,
         "attention_probs_dropout_prob": backbone.dropout,
         "max_position_embeddings": backbone.max_sequence_length,
