@@ -15,6 +15,7 @@ libraries are imported together; the tests also check that each loader
 builds its own library's classes.
 """
 
+import contextlib
 import json
 import os
 
@@ -94,9 +95,42 @@ def _tokenizer_args(kind, proto):
     return {"proto": proto}, NUM_PIECES + 2
 
 
+@contextlib.contextmanager
+def _zeros_for_initializers():
+    """Variables start as zeros instead of calling their initializers.
+
+    `_build` overwrites every weight; under JAX each initializer otherwise
+    compiles once per shape, most of the time of this file (a test-only
+    patch of Keras' backend variable class).
+    """
+    variable_cls = keras.src.backend.Variable
+    original = variable_cls._initialize_with_initializer
+
+    def zeros(self, initializer):
+        value = np.zeros(self._shape, dtype=keras.backend.standardize_dtype(self._dtype))
+        self._initialize(self._convert_to_tensor(value))
+
+    variable_cls._initialize_with_initializer = zeros
+    try:
+        yield
+    finally:
+        variable_cls._initialize_with_initializer = original
+
+
 def _build(library, family, proto, **backbone_overrides):
     """A tiny task of `library` (`keras_hub.models` or ours) with every
     weight redrawn from a seeded normal distribution."""
+    with _zeros_for_initializers():
+        task = _build_task(library, family, proto, **backbone_overrides)
+    rng = np.random.default_rng(sum(map(ord, family)))
+    for variable in task.weights:
+        variable.assign(
+            rng.normal(0.0, 0.5, size=tuple(variable.shape)).astype(variable.dtype)
+        )
+    return task
+
+
+def _build_task(library, family, proto, **backbone_overrides):
     prefix, kind, task_name, task_kwargs, preprocessor_name = FAMILIES[family]
     is_ours = library is ours.models
     tokenizer_args, vocabulary_size = _tokenizer_args(kind, proto)
@@ -119,15 +153,9 @@ def _build(library, family, proto, **backbone_overrides):
     )
     preprocessor = getattr(library, name)(tokenizer, **lengths)
     name = OUR_NAMES.get(task_name, task_name) if is_ours else task_name
-    task = getattr(library, name)(
+    return getattr(library, name)(
         backbone=backbone, preprocessor=preprocessor, **task_kwargs
     )
-    rng = np.random.default_rng(sum(map(ord, family)))
-    for variable in task.weights:
-        variable.assign(
-            rng.normal(0.0, 0.5, size=tuple(variable.shape)).astype("float32")
-        )
-    return task
 
 
 def _inputs(preprocessor, family):
@@ -251,10 +279,11 @@ class TestLoadKerasHubPresets(TestCase):
 
     def test_weights_of_another_config_are_refused(self, keras_hub_presets, tmp_path):
         # KerasHub's weights of a one-layer model in a two-layer preset.
-        other = keras_hub.models.BertBackbone(
-            vocabulary_size=len(WORD_PIECES), max_sequence_length=MAX_LENGTH,
-            **{**SIZES, "num_layers": 1},
-        )
+        with _zeros_for_initializers():
+            other = keras_hub.models.BertBackbone(
+                vocabulary_size=len(WORD_PIECES), max_sequence_length=MAX_LENGTH,
+                **{**SIZES, "num_layers": 1},
+            )
         path = str(tmp_path / "model.weights.h5")
         other.save_weights(path)
         backbone = ours.models.BertBackbone.from_preset(
@@ -278,18 +307,20 @@ class TestLoadKerasHubPresets(TestCase):
             for name in ("layers",):
                 source.copy(name, out)
             out.create_dataset("layers/dense/vars/0", data=np.zeros((8, 8), "float32"))
-        backbone = ours.models.RobertaBackbone.from_preset(
-            keras_hub_presets["roberta"]["dir"], load_weights=False
-        )
+        with _zeros_for_initializers():
+            backbone = ours.models.RobertaBackbone.from_preset(
+                keras_hub_presets["roberta"]["dir"], load_weights=False
+            )
         with pytest.raises(PresetError, match="no place for.*layers/dense/vars/0"):
             keras_hub_format.load_backbone_weights(backbone, path)
 
     def test_damaged_file(self, keras_hub_presets, tmp_path):
         path = tmp_path / "model.weights.h5"
         path.write_bytes(b"not an hdf5 file")
-        backbone = ours.models.GPT2Backbone.from_preset(
-            keras_hub_presets["gpt2"]["dir"], load_weights=False
-        )
+        with _zeros_for_initializers():
+            backbone = ours.models.GPT2Backbone.from_preset(
+                keras_hub_presets["gpt2"]["dir"], load_weights=False
+            )
         with pytest.raises(PresetError, match="Could not load weights from .*model"):
             keras_hub_format.load_backbone_weights(backbone, str(path))
 
