@@ -296,7 +296,9 @@ class TestConstructorArguments(TestCase):
             (layers.PositionEmbedding, "sequence_length", np.int64(4)),
             (models.MaskedLMPreprocessor, "mask_selection_length", None),
         ],
-        ids=lambda v: v.__name__ if inspect.isclass(v) else repr(v),
+        # Names, not reprs: a function's repr holds its address, which differs
+        # between pytest-xdist workers (they must collect identical ids).
+        ids=lambda v: v.__name__ if inspect.isclass(v) or callable(v) else repr(v),
     )
     def test_boundary_values_are_accepted(self, cls, name, value):
         kwargs = BASES[cls]()
