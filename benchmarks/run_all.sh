@@ -17,6 +17,9 @@ run() {
 
 run python benchmarks/import_benchmark.py
 for backend in ${BACKENDS}; do
+    run python benchmarks/backbone_build_benchmark.py --backend "${backend}"
+done
+for backend in ${BACKENDS}; do
     run python benchmarks/preset_load_benchmark.py --backend "${backend}"
 done
 for backend in ${BACKENDS}; do
