@@ -76,6 +76,9 @@ class KerasHubFamily:
             keys KerasHub's class does not take, dropped on writing; a
             warning says so when the key does not hold `value` (what
             KerasHub's class always computes).
+        refused_tasks: dict. Our task class name -> why its head does not
+            correspond exactly to KerasHub's; reading or writing its task
+            weights in KerasHub's format raises a `PresetError` with it.
     """
 
     def __init__(
@@ -86,7 +89,9 @@ class KerasHubFamily:
         head_layers=None,
         config_from_keras_hub=None,
         config_to_keras_hub=None,
+        refused_tasks=None,
     ):
+        self.refused_tasks = dict(refused_tasks or {})
         self.backbone_name = backbone_name
         self.classes = dict(classes)
         self.backbone_layers = list(backbone_layers)
@@ -203,10 +208,12 @@ def _expand(pairs, num_layers):
     return table
 
 
-def _own_variables(layers):
+def _own_variables(layers, skip=()):
     """`(layer path, variables)` for every layer holding variables of its
-    own, variables in Keras' saving order (`Layer.save_own_variables`)."""
-    seen = set()
+    own, variables in Keras' saving order (`Layer.save_own_variables`);
+    layers whose id is in `skip` (a backbone's, e.g. the token embedding a
+    masked-LM head projects onto) are left out."""
+    seen = set(skip)
     for top in layers:
         for layer in top._flatten_layers(include_self=True):
             if id(layer) in seen:
@@ -236,11 +243,11 @@ def _family_for(model):
     )
 
 
-def _layer_table(model, layers, pairs, path):
+def _layer_table(model, layers, pairs, path, skip=()):
     """Our layer path -> (KerasHub group, variables), checked."""
     table = _expand(pairs, _num_layers(model))
     plan = []
-    for layer_path, variables in _own_variables(layers):
+    for layer_path, variables in _own_variables(layers, skip):
         theirs = table.get(layer_path)
         if theirs is None:
             raise PresetError(
@@ -352,11 +359,20 @@ def load_backbone_weights(backbone, path):
 def _head_pairs(task, path):
     family = _family_for(task)
     for cls in type(task).__mro__:
+        if cls.__name__ in family.refused_tasks:
+            raise PresetError(
+                f"`{path}`: `{type(task).__name__}` cannot be read or written "
+                f"in KerasHub's format: {family.refused_tasks[cls.__name__]}"
+            )
         if cls.__name__ in family.head_layers:
             return family.head_layers[cls.__name__]
     raise PresetError(
         f"`{path}`: `{type(task).__name__}` has no KerasHub head layout here."
     )
+
+
+def _backbone_layer_ids(task):
+    return {id(layer) for layer in task.backbone._flatten_layers()}
 
 
 def _head_layers(task):
@@ -382,7 +398,13 @@ def load_task_weights(task, path):
     Raises:
         PresetError: as `load_backbone_weights`.
     """
-    plan = _layer_table(task, _head_layers(task), _head_pairs(task, path), path)
+    plan = _layer_table(
+        task,
+        _head_layers(task),
+        _head_pairs(task, path),
+        path,
+        skip=_backbone_layer_ids(task),
+    )
     for variable, value in _read_plan(plan, path):
         variable.assign(value)
 
@@ -526,14 +548,20 @@ def _save_backbone(backbone, preset_dir):
     plan = _layer_table(backbone, [backbone], family.backbone_layers, path)
     _write_config(backbone, preset_dir, CONFIG_FILE)
     _write_h5(plan, path)
-    tasks = sorted(
-        {
-            base.__name__
-            for name in family.head_layers
-            for base in _registered(name).__mro__[1:2]
-        }
-    )
+    tasks = sorted({_task_base(_registered(name)) for name in family.head_layers})
     _write_metadata(backbone, preset_dir, tasks)
+
+
+def _task_base(cls):
+    """The task base class name (`TextClassifier`, `MaskedLM`, ...) of a
+    task class, skipping a family's class another subclasses
+    (`XLMRobertaMaskedLM` -> `RobertaMaskedLM` -> `MaskedLM`)."""
+    for base in cls.__mro__[1:]:
+        if base.__module__.count(".") == 2 and base.__module__.startswith(
+            "keras_nlp_clone.models."
+        ):
+            return base.__name__
+    return cls.__mro__[1].__name__
 
 
 def _registered(name):
@@ -563,7 +591,12 @@ def _save_preprocessor(preprocessor, preset_dir):
 def _save_task(task, preset_dir):
     path = os.path.join(preset_dir, TASK_WEIGHTS_FILE)
     layers = _head_layers(task)
-    plan = _layer_table(task, layers, _head_pairs(task, path), path) if layers else []
+    pairs = _head_pairs(task, path)
+    plan = (
+        _layer_table(task, layers, pairs, path, skip=_backbone_layer_ids(task))
+        if layers
+        else []
+    )
     _write_config(task, preset_dir, TASK_CONFIG_FILE)
     if plan:
         # KerasHub's compiled task holds an unbuilt optimizer with two

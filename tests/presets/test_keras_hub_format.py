@@ -67,7 +67,16 @@ FAMILIES = {
     "gpt2": ("GPT2", "gpt2_bpe", "GPT2CausalLM", {}, "GPT2CausalLMPreprocessor"),
     "bart": ("Bart", "roberta_bpe", "BartSeq2SeqLM", {},
              "BartSeq2SeqLMPreprocessor"),
+    "roberta_mlm": ("Roberta", "roberta_bpe", "RobertaMaskedLM", {},
+                    "RobertaMaskedLMPreprocessor"),
+    "xlm_roberta_mlm": ("XLMRoberta", "sentence_piece", "XLMRobertaMaskedLM", {},
+                        "XLMRobertaMaskedLMPreprocessor"),
 }
+MASKED_LM_FAMILIES = ("roberta_mlm", "xlm_roberta_mlm")
+# No tokens are masked at random, so both libraries' preprocessors give the
+# same ids; the heads read fixed positions instead (`_inputs`).
+MASKED_LM_PREPROCESSOR = {"mask_selection_rate": 0.0, "mask_selection_length": 4}
+MASK_POSITIONS = np.array([[1, 2, 3, 4], [0, 5, 6, 7]], dtype="int32")
 OUR_NAMES = {
     "BertTextClassifier": "BertClassifier",
     "BertTextClassifierPreprocessor": "BertPreprocessor",
@@ -148,6 +157,8 @@ def _build_task(library, family, proto, **backbone_overrides):
         }
     else:
         lengths = {"sequence_length": SEQUENCE_LENGTH}
+    if family in MASKED_LM_FAMILIES:
+        lengths.update(MASKED_LM_PREPROCESSOR)
     name = OUR_NAMES.get(preprocessor_name, preprocessor_name) if is_ours else (
         preprocessor_name
     )
@@ -161,7 +172,15 @@ def _build_task(library, family, proto, **backbone_overrides):
 def _inputs(preprocessor, family):
     raw = {"encoder_text": TEXTS, "decoder_text": TEXTS} if family == "bart" else TEXTS
     x, _, _ = keras.utils.unpack_x_y_sample_weight(preprocessor(raw))
-    return {k: keras.ops.convert_to_numpy(v) for k, v in x.items()}
+    x = {k: keras.ops.convert_to_numpy(v) for k, v in x.items()}
+    if family in MASKED_LM_FAMILIES:
+        np.testing.assert_array_equal(x["mask_positions"], 0)  # none drawn
+        x["mask_positions"] = MASK_POSITIONS
+    return x
+
+
+def _backbone_inputs(x):
+    return {k: v for k, v in x.items() if k != "mask_positions"}
 
 
 def _numpy(x):
@@ -194,7 +213,7 @@ def keras_hub_presets(tmp_path_factory, proto):
             "dir": preset,
             "x": x,
             "reloaded_x": reloaded_x,
-            "backbone": _numpy(task.backbone(x)),
+            "backbone": _numpy(task.backbone(_backbone_inputs(x))),
             "task": _numpy(task(x)),
             "ids": _ids(task.preprocessor.tokenizer),
         }
@@ -212,7 +231,9 @@ class TestLoadKerasHubPresets(TestCase):
 
         backbone = backbone_cls.from_preset(saved["dir"])
         assert type(backbone) is backbone_cls
-        self.assertAllClose(backbone(saved["x"]), saved["backbone"], atol=1e-5)
+        self.assertAllClose(
+            backbone(_backbone_inputs(saved["x"])), saved["backbone"], atol=1e-5
+        )
 
         tokenizer = getattr(ours.models, f"{prefix}Tokenizer").from_preset(
             saved["dir"]
@@ -228,7 +249,7 @@ class TestLoadKerasHubPresets(TestCase):
         expected = saved["reloaded_x"]
         assert sorted(x) == sorted(expected)
         for key in x:
-            if "padding_mask" in key:
+            if "padding_mask" in key or key == "mask_positions":
                 np.testing.assert_array_equal(x[key], expected[key])
             else:
                 # KerasHub pads GPT-2 with id 0, we with `<|endoftext|>`
@@ -335,9 +356,12 @@ class TestLoadKerasHubPresets(TestCase):
 
 
 def keras_hub_format_base(task_cls):
-    """The task base class (`TextClassifier`, `CausalLM`, `Seq2SeqLM`)."""
+    """The task base class (`TextClassifier`, `CausalLM`, `Seq2SeqLM`,
+    `MaskedLM`)."""
     models = ours.models
-    for base in (models.TextClassifier, models.CausalLM, models.Seq2SeqLM):
+    for base in (
+        models.TextClassifier, models.CausalLM, models.Seq2SeqLM, models.MaskedLM
+    ):
         if issubclass(task_cls, base):
             return base
     raise AssertionError(task_cls)
@@ -394,6 +418,44 @@ class TestWriteKerasHubPresets(TestCase):
         restored = ours.models.DistilBertClassifier.from_preset(str(tmp_path / "p"))
         x = _inputs(task.preprocessor, "distil_bert")
         self.assertAllClose(restored(x), task(x), atol=0)
+
+    @pytest.mark.parametrize("prefix", ["Bert", "DistilBert"])
+    def test_bert_masked_lm_is_refused(self, prefix, tmp_path):
+        # Its head's layer norm epsilon (1e-12) is not KerasHub's (1e-5).
+        gelu = {"intermediate_activation": "gelu_approximate"} if prefix == "Bert" else {}
+        with _zeros_for_initializers():
+            backbone = getattr(ours.models, f"{prefix}Backbone")(
+                vocabulary_size=len(WORD_PIECES), max_sequence_length=MAX_LENGTH,
+                **{**SIZES, "num_layers": 1}, **gelu,
+            )
+            task = getattr(ours.models, f"{prefix}MaskedLM")(backbone)
+        preset = tmp_path / "p"
+        with pytest.raises(PresetError, match=f"`{prefix}MaskedLM`.*epsilon=1e-12"):
+            task.save_to_preset(str(preset), format="keras_hub")
+        assert not preset.exists() or not any(preset.iterdir())
+        # The preprocessor alone has a counterpart, and KerasHub loads it.
+        preprocessor = getattr(ours.models, f"{prefix}MaskedLMPreprocessor")(
+            getattr(ours.models, f"{prefix}Tokenizer")(vocabulary=list(WORD_PIECES)),
+            sequence_length=SEQUENCE_LENGTH,
+        )
+        backbone.save_to_preset(str(preset), format="keras_hub")
+        preprocessor.save_to_preset(str(preset), format="keras_hub")
+        restored = getattr(
+            keras_hub.models, f"{prefix}MaskedLMPreprocessor"
+        ).from_preset(str(preset))
+        assert restored.sequence_length == SEQUENCE_LENGTH
+        assert restored.mask_selection_length == preprocessor.mask_selection_length
+
+    def test_keras_hub_bert_masked_lm_is_refused(self, tmp_path):
+        with _zeros_for_initializers():
+            backbone = keras_hub.models.BertBackbone(
+                vocabulary_size=len(WORD_PIECES), max_sequence_length=MAX_LENGTH,
+                **{**SIZES, "num_layers": 1},
+            )
+            task = keras_hub.models.BertMaskedLM(backbone)
+        task.save_to_preset(str(tmp_path / "p"))
+        with pytest.raises(PresetError, match="task.weights.h5.*epsilon=1e-12"):
+            ours.models.BertMaskedLM.from_preset(str(tmp_path / "p"))
 
     def test_unknown_format(self, tmp_path):
         tokenizer = ours.models.BertTokenizer(vocabulary=list(WORD_PIECES))

@@ -449,6 +449,17 @@ hf_export.register_hf_exporter("BertTokenizer", export_tokenizer)
 # KerasHub's object paths in its `model.weights.h5` / `task.weights.h5`
 # (checked against files saved by `keras_hub` 0.32).
 
+# KerasHub's `BertMaskedLM` head normalizes with `epsilon=1e-5` (its
+# `MaskedLMHead` default); ours with 1e-12, as Hugging Face's
+# `cls.predictions.transform.LayerNorm`. Same weights, different logits, so
+# its task weights are refused both ways.
+_MASKED_LM_REFUSAL = (
+    "its masked-LM head's layer norm has epsilon=1e-12 (as Hugging Face's "
+    "BERT), KerasHub's `BertMaskedLM` head has 1e-5, so the logits would "
+    "differ. Save or load the backbone (`BertBackbone`) in KerasHub's "
+    "format instead, or use this library's own preset format."
+)
+
 
 def _register_keras_hub_family():
     from keras_nlp_clone.presets.keras_hub_format import KerasHubFamily
@@ -460,6 +471,8 @@ def _register_keras_hub_family():
         "BertTokenizer": ("BertTokenizer", module + "bert_tokenizer"),
         "BertPreprocessor": ("BertTextClassifierPreprocessor", module + "bert_text_classifier_preprocessor"),
         "BertClassifier": ("BertTextClassifier", module + "bert_text_classifier"),
+        "BertMaskedLMPreprocessor": ("BertMaskedLMPreprocessor", module + "bert_masked_lm_preprocessor"),
+        "BertMaskedLM": ("BertMaskedLM", module + "bert_masked_lm"),
     }
     backbone_layers = [
         ("token_embedding", "reversible_embedding"),
@@ -478,6 +491,7 @@ def _register_keras_hub_family():
             classes=classes,
             backbone_layers=backbone_layers,
             head_layers={"BertClassifier": [("logits", "dense")]},
+            refused_tasks={"BertMaskedLM": _MASKED_LM_REFUSAL},
             config_from_keras_hub={"BertBackbone": gelu},
             config_to_keras_hub={
                 "BertBackbone": gelu,

@@ -385,6 +385,17 @@ hf_export.register_hf_exporter("DistilBertTokenizer", export_tokenizer)
 # KerasHub's object paths in its `model.weights.h5` / `task.weights.h5`
 # (checked against files saved by `keras_hub` 0.32).
 
+# KerasHub's `DistilBertMaskedLM` head normalizes with `epsilon=1e-5` (its
+# `MaskedLMHead` default); ours with 1e-12, as Hugging Face's
+# `cls.predictions.transform.LayerNorm`. Same weights, different logits, so
+# its task weights are refused both ways.
+_MASKED_LM_REFUSAL = (
+    "its masked-LM head's layer norm has epsilon=1e-12 (as Hugging Face's "
+    "DistilBERT), KerasHub's `DistilBertMaskedLM` head has 1e-5, so the logits would "
+    "differ. Save or load the backbone (`DistilBertBackbone`) in KerasHub's "
+    "format instead, or use this library's own preset format."
+)
+
 
 def _register_keras_hub_family():
     from keras_nlp_clone.presets.keras_hub_format import KerasHubFamily
@@ -396,6 +407,8 @@ def _register_keras_hub_family():
         "DistilBertTokenizer": ("DistilBertTokenizer", module + "distil_bert_tokenizer"),
         "DistilBertPreprocessor": ("DistilBertTextClassifierPreprocessor", module + "distil_bert_text_classifier_preprocessor"),
         "DistilBertClassifier": ("DistilBertTextClassifier", module + "distil_bert_text_classifier"),
+        "DistilBertMaskedLMPreprocessor": ("DistilBertMaskedLMPreprocessor", module + "distil_bert_masked_lm_preprocessor"),
+        "DistilBertMaskedLM": ("DistilBertMaskedLM", module + "distil_bert_masked_lm"),
     }
     embedding = "token_and_position_embedding"
     backbone_layers = [
@@ -411,6 +424,7 @@ def _register_keras_hub_family():
             classes=classes,
             backbone_layers=backbone_layers,
             head_layers={"DistilBertClassifier": head},
+            refused_tasks={"DistilBertMaskedLM": _MASKED_LM_REFUSAL},
             config_to_keras_hub={"DistilBertTokenizer": {"split_on_cjk": True}},
         )
     )

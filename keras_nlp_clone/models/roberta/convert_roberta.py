@@ -490,6 +490,8 @@ def _register_keras_hub_family():
         "RobertaTokenizer": ("RobertaTokenizer", module + "roberta_tokenizer"),
         "RobertaPreprocessor": ("RobertaTextClassifierPreprocessor", module + "roberta_text_classifier_preprocessor"),
         "RobertaClassifier": ("RobertaTextClassifier", module + "roberta_text_classifier"),
+        "RobertaMaskedLMPreprocessor": ("RobertaMaskedLMPreprocessor", module + "roberta_masked_lm_preprocessor"),
+        "RobertaMaskedLM": ("RobertaMaskedLM", module + "roberta_masked_lm"),
     }
     embedding = "token_and_position_embedding"
     backbone_layers = [
@@ -499,12 +501,24 @@ def _register_keras_hub_family():
         *transformer_encoder_paths("transformer_layer_{i}", "transformer_encoder{_i}"),
     ]
     head = [("pooled_dense", "dense"), ("logits", "dense_1")]
+    # The projection is the backbone's tied token embedding, not listed.
+    masked_lm_head = [
+        ("mlm_head", "masked_lm_head"),
+        ("mlm_head/intermediate_dense", "masked_lm_head/_intermediate_dense"),
+        (
+            "mlm_head/intermediate_layer_norm",
+            "masked_lm_head/_intermediate_layer_norm",
+        ),
+    ]
     register_keras_hub_family(
         KerasHubFamily(
             backbone_name="RobertaBackbone",
             classes=classes,
             backbone_layers=backbone_layers,
-            head_layers={"RobertaClassifier": head},
+            head_layers={
+                "RobertaClassifier": head,
+                "RobertaMaskedLM": masked_lm_head,
+            },
         )
     )
 

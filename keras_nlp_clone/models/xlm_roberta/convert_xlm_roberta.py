@@ -347,6 +347,8 @@ def _register_keras_hub_family():
         "XLMRobertaTokenizer": ("XLMRobertaTokenizer", module + "xlm_roberta_tokenizer"),
         "XLMRobertaPreprocessor": ("XLMRobertaTextClassifierPreprocessor", module + "xlm_roberta_text_classifier_preprocessor"),
         "XLMRobertaClassifier": ("XLMRobertaTextClassifier", module + "xlm_roberta_text_classifier"),
+        "XLMRobertaMaskedLMPreprocessor": ("XLMRobertaMaskedLMPreprocessor", module + "xlm_roberta_masked_lm_preprocessor"),
+        "XLMRobertaMaskedLM": ("XLMRobertaMaskedLM", module + "xlm_roberta_masked_lm"),
     }
     embedding = "token_and_position_embedding"
     backbone_layers = [
@@ -356,12 +358,24 @@ def _register_keras_hub_family():
         *transformer_encoder_paths("transformer_layer_{i}", "transformer_encoder{_i}"),
     ]
     head = [("pooled_dense", "dense"), ("logits", "dense_1")]
+    # The projection is the backbone's tied token embedding, not listed.
+    masked_lm_head = [
+        ("mlm_head", "masked_lm_head"),
+        ("mlm_head/intermediate_dense", "masked_lm_head/_intermediate_dense"),
+        (
+            "mlm_head/intermediate_layer_norm",
+            "masked_lm_head/_intermediate_layer_norm",
+        ),
+    ]
     register_keras_hub_family(
         KerasHubFamily(
             backbone_name="XLMRobertaBackbone",
             classes=classes,
             backbone_layers=backbone_layers,
-            head_layers={"XLMRobertaClassifier": head},
+            head_layers={
+                "XLMRobertaClassifier": head,
+                "XLMRobertaMaskedLM": masked_lm_head,
+            },
         )
     )
 
