@@ -6,6 +6,7 @@ functions of other modules are refused before Keras sees the config.
 """
 
 from keras_nlp_clone.presets.errors import PresetError
+from keras_nlp_clone.presets.errors import short_message
 
 _SAFE_MODULE_PREFIXES = ("keras", "keras_nlp_clone")
 
@@ -107,13 +108,93 @@ def _point_at_our_classes(config):
     return config
 
 
+def _type_name(value):
+    return "null" if value is None else type(value).__name__
+
+
+def check_config_types(cls, inner, filename):
+    """Checks the JSON types of a saved config against `cls.__init__`.
+
+    A value whose argument defaults to a bool must be `true`/`false`, one
+    whose argument defaults to a number must be a JSON number; `null` and
+    other arguments are left to the constructor's own checks (which also
+    tell an int from a float).
+
+    Args:
+        cls: the class the config builds.
+        inner: dict. The config's `"config"` entry.
+        filename: str. The file it was read from, for messages.
+
+    Raises:
+        PresetError: naming the file, the key, the value and the type
+            expected.
+    """
+    import inspect
+
+    try:
+        parameters = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return
+    for key, value in inner.items():
+        parameter = parameters.get(key)
+        if parameter is None or value is None:
+            continue
+        default = parameter.default
+        if isinstance(default, bool):
+            ok, expected = isinstance(value, bool), "true or false"
+        elif isinstance(default, (int, float)):
+            # Whether an int or a float is right is the constructor's check.
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            expected = "a number"
+        else:
+            continue
+        if not ok:
+            raise PresetError(
+                f"`{filename}` sets `{key}` to {value!r} ({_type_name(value)}"
+                f"), but `{cls.__name__}` needs {expected} there. The file "
+                "is damaged or was edited by hand: fix the value or re-save "
+                "the preset with `save_to_preset`."
+            )
+
+
 def deserialize(config, filename, **overrides):
-    """Builds the object of a checked serialized config, with overrides."""
+    """Builds the object of a checked serialized config, with overrides.
+
+    Raises:
+        PresetError: naming `filename`, when the config names a class that
+            is not allowed, its `"config"` entry is not a JSON object, a
+            value has the wrong JSON type, or the constructor refuses it.
+            Nothing is built then.
+    """
     import keras
 
     check_config_is_safe(config, filename)
+    inner = config.get("config", {})
+    if not isinstance(inner, dict):
+        raise PresetError(
+            f"The `\"config\"` entry of `{filename}` must be a JSON object "
+            f"of constructor arguments; it is a {_type_name(inner)}. The file "
+            "is damaged: re-save the preset with `save_to_preset`."
+        )
     config = _point_at_our_classes(config)
-    inner = dict(config.get("config", {}))
+    inner = config.get("config", {})
+    # Only the file's values are checked here: overrides are the caller's.
+    check_config_types(config_class(config, filename), inner, filename)
+    inner = dict(inner)
     inner.update(overrides)
     config["config"] = inner
-    return keras.saving.deserialize_keras_object(config, safe_mode=True)
+    try:
+        return keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except PresetError:
+        raise
+    except (TypeError, ValueError) as e:
+        # Keras wraps a constructor's error in a generic TypeError; quote
+        # the innermost one, which names the argument.
+        cause = e
+        while cause.__cause__ is not None or cause.__context__ is not None:
+            cause = cause.__cause__ or cause.__context__
+        raise PresetError(
+            f"`{filename}` holds a config that `{config['class_name']}` "
+            f"refuses ({type(cause).__name__}: {short_message(cause, 400)})."
+            " Fix the value or re-save the preset with `save_to_preset`."
+        ) from e

@@ -75,7 +75,7 @@ class PresetLoader:
             present = sorted(os.listdir(asset_dir)) if os.path.isdir(asset_dir) else []
             raise PresetError(
                 f"Could not read the vocabulary of `{type(tokenizer).__name__}`"
-                f" from `{asset_dir}` ({type(e).__name__}: {short_message(e)})."
+                f" from `{asset_dir}` ({type(e).__name__}: {short_message(e, 600)})."
                 f" Files present: {present}. The preset is incomplete or "
                 "damaged: download it again or re-save it with "
                 "`save_to_preset`."

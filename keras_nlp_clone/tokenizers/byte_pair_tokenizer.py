@@ -87,8 +87,38 @@ def _read_text(path, what):
             f"{what} file not found: {path!r}. Pass an in-memory value or "
             "the path of an existing file."
         )
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ValueError(
+            f"{what} file {path!r} is not UTF-8 text: line {line} holds the "
+            f"byte {data[e.start:e.start + 1]!r}. The file is damaged or is "
+            "of another kind."
+        ) from None
+    # As text-mode `open` did: "\r\n" and "\r" end lines too.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _refuse_duplicate_keys(path):
+    """A JSON `object_pairs_hook` that refuses a key given twice (plain
+    `json.loads` keeps the last one silently)."""
+
+    def hook(pairs):
+        result = {}
+        for key, value in pairs:
+            if key in result:
+                raise ValueError(
+                    f"vocabulary file {path!r} lists the token {key!r} twice "
+                    f"(ids {result[key]!r} and {value!r}). Each token must "
+                    "appear once: remove the duplicate."
+                )
+            result[key] = value
+        return result
+
+    return hook
 
 
 def load_vocabulary(vocabulary):
@@ -113,7 +143,10 @@ def load_vocabulary(vocabulary):
         path = vocabulary
         source = f"vocabulary file {path!r}"
         try:
-            vocabulary = json.loads(_read_text(path, "Vocabulary"))
+            vocabulary = json.loads(
+                _read_text(path, "Vocabulary"),
+                object_pairs_hook=_refuse_duplicate_keys(path),
+            )
         except json.JSONDecodeError as e:
             raise ValueError(
                 f"The {source} is not valid JSON ({e}). Expected a JSON "
@@ -175,6 +208,12 @@ def load_merges(merges):
         ValueError: a rule is not two non-empty pieces separated by one
             space.
     """
+    return [rule for _, rule in _located_merges(merges)]
+
+
+def _located_merges(merges):
+    """`load_merges`, each rule with where it came from: `(where, (a, b))`,
+    `where` naming the file and line (or the list index)."""
     if isinstance(merges, str):
         path = merges
         lines = _read_text(path, "Merges").split("\n")
@@ -212,7 +251,7 @@ def load_merges(merges):
                 f"Malformed merge rule at {where}: {entry!r}. Each rule must "
                 'be two non-empty tokens separated by one space, e.g. "Ġ t".'
             )
-        rules.append((pieces[0], pieces[1]))
+        rules.append((where, (pieces[0], pieces[1])))
     return rules
 
 
@@ -550,23 +589,30 @@ class BytePairTokenizer(Tokenizer):
                 "is set. A byte-pair tokenizer needs both: pass "
                 "`vocabulary=` and `merges=` (values or file paths)."
             )
+        in_source = (
+            f" (vocabulary file {vocabulary!r})"
+            if isinstance(vocabulary, str)
+            else ""
+        )
         vocabulary = load_vocabulary(vocabulary)
-        merges = load_merges(merges)
-        for rank, (a, b) in enumerate(merges):
+        located = _located_merges(merges)
+        merges = [rule for _, rule in located]
+        for where, (a, b) in located:
             for piece in (a, b):
                 if piece not in vocabulary:
                     raise ValueError(
-                        f"Merge rule {rank} {a + ' ' + b!r} uses the token "
-                        f"{piece!r}, which is not in the vocabulary. Pass "
-                        "the vocabulary and merges of the same model."
+                        f"Merge rule at {where} ({a + ' ' + b!r}) uses the "
+                        f"token {piece!r}, which is not in the vocabulary"
+                        f"{in_source}. Pass the vocabulary and merges of the "
+                        "same model."
                     )
         for name in self._special_token_names:
             token = getattr(self, name)
             if token is not None and token not in vocabulary:
                 raise ValueError(
                     f"Special token `{name}`={token!r} is not in the "
-                    f"vocabulary of {self.__class__.__name__}. Pass a "
-                    "vocabulary that contains it."
+                    f"vocabulary of {self.__class__.__name__}{in_source}. "
+                    "Pass a vocabulary that contains it."
                 )
         unsplittable = []
         for token in list(self.unsplittable_tokens or []) + [
@@ -575,7 +621,8 @@ class BytePairTokenizer(Tokenizer):
             if token not in vocabulary:
                 raise ValueError(
                     f"Unsplittable token {token!r} (from "
-                    "`unsplittable_tokens`) is not in the vocabulary. Add "
+                    f"`unsplittable_tokens`) is not in the vocabulary"
+                    f"{in_source}. Add "
                     "it to the vocabulary or remove it from "
                     "`unsplittable_tokens`."
                 )

@@ -316,10 +316,13 @@ class SentencePieceTokenizer(Tokenizer):
             self._sentence_piece = None
             self._id_model = None
             return
+        source = "`proto`"
+        if isinstance(proto, (str, os.PathLike)) and os.path.isfile(proto):
+            source = f"SentencePiece model file {os.fspath(proto)!r}"
         proto_bytes = _read_proto(proto)
         if not proto_bytes:
             raise ValueError(
-                "`proto` is empty. Pass a trained SentencePiece model (e.g. "
+                f"{source} is empty. Pass a trained SentencePiece model (e.g. "
                 "from `compute_sentence_piece_proto`)."
             )
         processor = spm.SentencePieceProcessor()
@@ -327,7 +330,7 @@ class SentencePieceTokenizer(Tokenizer):
             processor.LoadFromSerializedProto(proto_bytes)
         except RuntimeError:
             raise ValueError(
-                "`proto` is not a valid serialized SentencePiece model (its "
+                f"{source} is not a valid serialized SentencePiece model (its "
                 f"{len(proto_bytes)} bytes could not be parsed as a "
                 "`ModelProto`). Pass the bytes or the path of a model trained "
                 "by `sentencepiece` or `compute_sentence_piece_proto`."

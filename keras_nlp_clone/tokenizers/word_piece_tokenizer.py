@@ -165,10 +165,21 @@ def load_vocabulary_file(path):
             f"Vocabulary file not found: {path!r}. Pass a list of tokens or "
             "the path of a text file with one token per line."
         )
-    with open(path, encoding="utf-8") as f:
-        # Split on "\n" only: `str.splitlines` would also split tokens
-        # containing e.g. U+2028 or U+001C.
-        lines = f.read().split("\n")
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ValueError(
+            f"Vocabulary file {path!r} is not UTF-8 text: line {line} holds "
+            f"the byte {data[e.start:e.start + 1]!r}. The file is damaged or "
+            "is not a vocabulary: pass a text file with one token per line."
+        ) from None
+    # Split on "\n" only: `str.splitlines` would also split tokens
+    # containing e.g. U+2028 or U+001C.
+    # As text-mode `open` did: "\r\n" and "\r" end lines too.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -328,7 +339,11 @@ class WordPieceTokenizer(Tokenizer):
             self._fast_word_piece = None
             self._word_piece = None
             return
+        # Where the tokens come from, for error messages.
+        source, in_source = "`vocabulary`", ""
         if isinstance(vocabulary, str):
+            source = f"Vocabulary file {vocabulary!r}"
+            in_source = f" ({source})"
             vocabulary = load_vocabulary_file(vocabulary)
         elif isinstance(vocabulary, (list, tuple)):
             vocabulary = list(vocabulary)
@@ -339,7 +354,7 @@ class WordPieceTokenizer(Tokenizer):
                 f"{type(vocabulary).__name__}"
             )
         if not vocabulary:
-            raise ValueError("`vocabulary` is empty: pass at least one token.")
+            raise ValueError(f"{source} is empty: pass at least one token.")
         for i, token in enumerate(vocabulary):
             if not isinstance(token, str):
                 raise ValueError(
@@ -349,14 +364,20 @@ class WordPieceTokenizer(Tokenizer):
         index = {}
         for i, token in enumerate(vocabulary):
             if token in index:
+                where = (
+                    f"lines {index[token] + 1} and {i + 1}"
+                    if in_source
+                    else f"ids {index[token]} and {i}"
+                )
                 raise ValueError(
-                    f"`vocabulary` contains the token {token!r} twice (ids "
-                    f"{index[token]} and {i}). Token ids must be unique."
+                    f"{source} contains the token {token!r} twice ({where})."
+                    " Token ids must be unique: remove the duplicate."
                 )
             index[token] = i
         if self.oov_token not in index:
             raise ValueError(
-                f"`oov_token` {self.oov_token!r} is not in the vocabulary. "
+                f"`oov_token` {self.oov_token!r} is not in the "
+                f"vocabulary{in_source}. "
                 "Add it to the vocabulary or pass `oov_token=` a token it "
                 "contains."
             )
@@ -364,14 +385,15 @@ class WordPieceTokenizer(Tokenizer):
             if token not in index:
                 raise ValueError(
                     f"Special token {token!r} (from `special_tokens`) is not "
-                    "in the vocabulary."
+                    f"in the vocabulary{in_source}."
                 )
         for name in self._special_token_names:
             token = getattr(self, name)
             if token is not None and token not in index:
                 raise ValueError(
                     f"Special token `{name}`={token!r} is not in the "
-                    f"vocabulary of {self.__class__.__name__}. Add it to the "
+                    f"vocabulary of {self.__class__.__name__}{in_source}. "
+                    "Add it to the "
                     "vocabulary, or pass a vocabulary that contains it."
                 )
         # Tuples and mapping proxies are not wrapped by Keras' attribute
