@@ -118,11 +118,6 @@ def register_keras_hub_family(family):
             register_compatible_alias(theirs, ours)
 
 
-def family_of(backbone_name):
-    """The registered `KerasHubFamily` of a backbone class name, or `None`."""
-    return _FAMILIES.get(backbone_name)
-
-
 # === Object paths of shared layers ===
 
 

@@ -1,6 +1,6 @@
 """Random initializers that draw on the host under JAX, with no compilation.
 
-Keras' `RandomNormal`, `TruncatedNormal` and `GlorotUniform` call
+Keras' `RandomNormal` and `TruncatedNormal` call
 `jax.random.*` eagerly on JAX, and JAX compiles that call once per weight
 shape: about 0.14 s per new shape on a 2-core CPU, 2 to 3 s for a tiny
 2-layer backbone, where PyTorch takes 0.05 s. Every new config pays it again,
@@ -116,36 +116,3 @@ class HostTruncatedNormal(keras.initializers.TruncatedNormal):
             _host_generator(self.seed), shape, self.mean, self.stddev
         )
         return _as_dtype(values, dtype)
-
-
-@keras.saving.register_keras_serializable(package="keras_nlp_clone")
-class HostGlorotUniform(keras.initializers.GlorotUniform):
-    """`keras.initializers.GlorotUniform`, drawn on the host under JAX.
-
-    Uniform on `[-limit, limit]` with `limit = sqrt(6 / (fan_in +
-    fan_out))`, fans computed as Keras does (Glorot & Bengio, 2010).
-
-    Args:
-        seed: int, `keras.random.SeedGenerator` or `None`. As in Keras.
-
-    Examples:
-    >>> init = HostGlorotUniform(seed=1)
-    >>> init((2, 3)).shape
-    (2, 3)
-    """
-
-    def __call__(self, shape, dtype=None):
-        if not _draw_on_host():
-            return super().__call__(shape, dtype=dtype)
-        if len(shape) < 1:
-            fan_in = fan_out = 1
-        elif len(shape) == 1:
-            fan_in = fan_out = shape[0]
-        else:
-            receptive = math.prod(shape[:-2])
-            fan_in = shape[-2] * receptive
-            fan_out = shape[-1] * receptive
-        limit = math.sqrt(3.0 / max(1.0, (fan_in + fan_out) / 2.0))
-        generator = _host_generator(self.seed)
-        values = generator.uniform(-limit, limit, math.prod(shape))
-        return _as_dtype(values.astype(np.float32).reshape(shape), dtype)
