@@ -139,3 +139,104 @@ def bert_encoder_layer_names(prefix):
         "output": f"{prefix}.output.dense",
         "output_layer_norm": f"{prefix}.output.LayerNorm",
     }
+
+
+# JSON types a Hugging Face option may have, by the Python type we read.
+_JSON_TYPE_NAMES = {bool: "true or false", str: "a string", float: "a number"}
+
+
+def read_tokenizer_options(preset_dir, options):
+    """Reads typed options from a checkpoint's `tokenizer_config.json`.
+
+    Hugging Face tokenizer configs are plain JSON: a value written as the
+    string `"false"` where a boolean belongs would be truthy in Python and
+    silently tokenize differently (cased text lowercased, a prefix space
+    added), so every option read is checked against its expected type.
+
+    Args:
+        preset_dir: str. The checkpoint directory.
+        options: dict. Option name -> `(type, default)`, where `type` is
+            `bool`, `str` or `float`; `None` is accepted for a default of
+            `None` (Hugging Face's "unset").
+
+    Returns:
+        dict of option name -> value (the default where the file, or the
+        option, is absent).
+
+    Raises:
+        PresetError: the file is not valid JSON, is not a JSON object, or an
+            option has the wrong JSON type; the message names the file, the
+            option, the value and the type expected.
+
+    Example:
+    >>> read_tokenizer_options("/path/to/hf_bert", {"do_lower_case": (bool, True)})
+    {'do_lower_case': True}
+    """
+    import os
+
+    from keras_nlp_clone.presets.files import load_json
+
+    filename = "tokenizer_config.json"
+    config = load_json(preset_dir, filename, required=False)
+    if config is None:
+        config = {}
+    path = os.path.join(preset_dir, filename)
+    if not isinstance(config, dict):
+        raise PresetError(
+            f"`{path}` must hold a JSON object (name -> value), but holds a "
+            f"{type(config).__name__}. The file is damaged: fix it or "
+            "download the checkpoint again."
+        )
+    values = {}
+    for name, (expected, default) in options.items():
+        value = config.get(name, default)
+        if value is None and default is None:
+            values[name] = None
+            continue
+        if expected is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, expected)
+        if not ok:
+            raise PresetError(
+                f"`{path}` sets `{name}` to {value!r}, but it must be "
+                f"{_JSON_TYPE_NAMES[expected]}"
+                f"{' or null' if default is None else ''}. Fix the value "
+                "(for example `true` rather than `\"true\"`) or download "
+                "the checkpoint again."
+            )
+        values[name] = value
+    return values
+
+
+def check_hf_config_value(hf_config, key, supported, family, default=None):
+    """Refuses a numeric Hugging Face config value our model fixes.
+
+    Some of our backbones hard-code a value that Hugging Face makes
+    configurable (BERT's layer-norm epsilon, for instance). A checkpoint
+    with another value would load and give different outputs, so it is
+    refused instead.
+
+    Args:
+        hf_config: dict. The checkpoint's `config.json`.
+        key: str. The option, e.g. `"layer_norm_eps"`.
+        supported: float. The only value our model implements.
+        family: str. The family's name for the message, e.g. `"BERT"`.
+        default: float or `None`. Hugging Face's default for the key, used
+            when the key is absent. Defaults to `None` (= `supported`).
+
+    Raises:
+        PresetError: the value is not a number, or differs from `supported`
+            by more than one part in a million.
+    """
+    value = hf_config.get(key, supported if default is None else default)
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or abs(value - supported) > 1e-6 * abs(supported)
+    ):
+        raise PresetError(
+            f"Hugging Face {family} checkpoint uses {key}={value!r}; our "
+            f"model implements {key}={supported!r} only, so its outputs "
+            "would differ. Use a checkpoint with that value."
+        )

@@ -305,9 +305,29 @@ class HFPresetLoader(PresetLoader):
 
         _check_family(cls, self.backbone_name(), self.preset_dir)
         backbone_cls = get_registered_class(self.backbone_name())
-        backbone_config = self.converter.convert_backbone_config(self.hf_config)
+        config_path = os.path.join(self.preset_dir, CONFIG_FILE)
+        try:
+            backbone_config = self.converter.convert_backbone_config(self.hf_config)
+        except PresetError:
+            raise
+        except (KeyError, TypeError, ValueError) as e:
+            # A missing key or a value of the wrong type in `config.json`.
+            raise PresetError(
+                f"`{config_path}` cannot be read as a Hugging Face "
+                f"{self.backbone_name()} config: {type(e).__name__}: {e}. The "
+                "file is damaged or incomplete: fix it or download the "
+                "checkpoint again."
+            ) from e
         backbone_config.update(kwargs)
-        backbone = backbone_cls(**backbone_config)
+        try:
+            backbone = backbone_cls(**backbone_config)
+        except ValueError as e:
+            if isinstance(e, PresetError) or any(f"`{name}`" in str(e) for name in kwargs):
+                raise  # The caller's own override is at fault.
+            raise PresetError(
+                f"`{config_path}` gives {self.backbone_name()} an invalid "
+                f"value: {e}"
+            ) from e
         if load_weights:
             with SafetensorsReader(self.preset_dir) as reader:
                 self.converter.convert_weights(backbone, reader, self.hf_config)

@@ -14,16 +14,17 @@ It also exports the other way (`export_*`, registered with
 directory.
 """
 
-import json
 import os
 
 from keras_nlp_clone.presets import hf_export
 from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.presets.hf_conversion import assign
 from keras_nlp_clone.presets.hf_conversion import bert_encoder_layer_names
+from keras_nlp_clone.presets.hf_conversion import check_hf_config_value
 from keras_nlp_clone.presets.hf_conversion import copy_dense
 from keras_nlp_clone.presets.hf_conversion import copy_layer_norm
 from keras_nlp_clone.presets.hf_conversion import copy_transformer_encoder
+from keras_nlp_clone.presets.hf_conversion import read_tokenizer_options
 
 
 backbone_cls_name = "BertBackbone"
@@ -39,7 +40,9 @@ def convert_backbone_config(hf_config):
     """Maps a Hugging Face `BertConfig` dict to `BertBackbone` arguments.
 
     Raises:
-        PresetError: for variants this backbone does not implement.
+        PresetError: for variants this backbone does not implement
+            (another activation, relative positions, a layer norm epsilon
+            other than 1e-12).
     """
     act = hf_config.get("hidden_act", "gelu")
     if act not in _HF_ACTIVATIONS:
@@ -54,6 +57,8 @@ def convert_backbone_config(hf_config):
             "Hugging Face BERT checkpoint uses position_embedding_type="
             f"{position_type!r}; BertBackbone implements `absolute` only."
         )
+    # BertBackbone's layer norms use Hugging Face's default epsilon, 1e-12.
+    check_hf_config_value(hf_config, "layer_norm_eps", 1e-12, "BERT")
     return {
         "vocabulary_size": hf_config["vocab_size"],
         "num_layers": hf_config["num_hidden_layers"],
@@ -118,6 +123,8 @@ def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
 
     Raises:
         FileNotFoundError: no `vocab.txt` in the checkpoint directory.
+        PresetError: `tokenizer_config.json` is damaged or gives an option
+            the wrong JSON type (e.g. `"do_lower_case": "false"`).
     """
     vocab_path = os.path.join(preset_dir, "vocab.txt")
     if not os.path.exists(vocab_path):
@@ -125,13 +132,11 @@ def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
             f"The Hugging Face BERT checkpoint at `{preset_dir}` has no "
             "`vocab.txt`; it is needed to build the tokenizer."
         )
-    tokenizer_config = {}
-    config_path = os.path.join(preset_dir, "tokenizer_config.json")
-    if os.path.exists(config_path):
-        with open(config_path, encoding="utf-8") as f:
-            tokenizer_config = json.load(f)
-    lowercase = tokenizer_config.get("do_lower_case", True)
-    strip_accents = tokenizer_config.get("strip_accents")
+    options = read_tokenizer_options(
+        preset_dir, {"do_lower_case": (bool, True), "strip_accents": (bool, None)}
+    )
+    lowercase = options["do_lower_case"]
+    strip_accents = options["strip_accents"]
     kwargs.setdefault("lowercase", lowercase)
     kwargs.setdefault(
         "strip_accents", lowercase if strip_accents is None else strip_accents

@@ -15,7 +15,6 @@ It also exports the other way (`export_*`, registered with
 with RoBERTa and BART).
 """
 
-import json
 import os
 
 import numpy as np
@@ -25,6 +24,7 @@ from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.presets.hf_conversion import assign
 from keras_nlp_clone.presets.hf_conversion import assign_in_out_dense
 from keras_nlp_clone.presets.hf_conversion import copy_layer_norm
+from keras_nlp_clone.presets.hf_conversion import read_tokenizer_options
 
 
 backbone_cls_name = "GPT2Backbone"
@@ -151,20 +151,14 @@ def convert_weights(backbone, reader, hf_config):
     copy_layer_norm(backbone.layer_norm, reader, f"{p}ln_f")
 
 
-def _tokenizer_config(preset_dir):
-    path = os.path.join(preset_dir, "tokenizer_config.json")
-    if not os.path.exists(path):
-        return {}
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
     """Builds a `GPT2Tokenizer` (or subclass `cls`) from `vocab.json` and
     `merges.txt` (and `add_prefix_space` from `tokenizer_config.json`).
 
     Raises:
         FileNotFoundError: `vocab.json` or `merges.txt` is missing.
+        PresetError: `tokenizer_config.json` is damaged or gives
+            `add_prefix_space` a value other than `true`/`false`/`null`.
     """
     paths = {}
     for key, filename in (("vocabulary", "vocab.json"), ("merges", "merges.txt")):
@@ -176,9 +170,11 @@ def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
                 "build the tokenizer."
             )
         paths[key] = path
-    add_prefix_space = _tokenizer_config(preset_dir).get("add_prefix_space")
+    add_prefix_space = read_tokenizer_options(
+        preset_dir, {"add_prefix_space": (bool, None)}
+    )["add_prefix_space"]
     if add_prefix_space is not None:
-        kwargs.setdefault("add_prefix_space", bool(add_prefix_space))
+        kwargs.setdefault("add_prefix_space", add_prefix_space)
     return cls(**paths, **kwargs)
 
 

@@ -27,7 +27,6 @@ It also exports the other way (`export_*`, registered with
 `vocab.json`, `merges.txt` and `tokenizer_config.json`.
 """
 
-import json
 import os
 
 import keras
@@ -38,9 +37,11 @@ from keras_nlp_clone.presets import hf_export
 from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.presets.hf_conversion import assign
 from keras_nlp_clone.presets.hf_conversion import bert_encoder_layer_names
+from keras_nlp_clone.presets.hf_conversion import check_hf_config_value
 from keras_nlp_clone.presets.hf_conversion import copy_dense
 from keras_nlp_clone.presets.hf_conversion import copy_layer_norm
 from keras_nlp_clone.presets.hf_conversion import copy_transformer_encoder
+from keras_nlp_clone.presets.hf_conversion import read_tokenizer_options
 
 
 backbone_cls_name = "RobertaBackbone"
@@ -69,13 +70,11 @@ def convert_backbone_config(hf_config):
             "Hugging Face RoBERTa checkpoint uses position_embedding_type="
             f"{position_type!r}; RobertaBackbone implements `absolute` only."
         )
-    epsilon = hf_config.get("layer_norm_eps", 1e-12)
-    if abs(epsilon - _LAYER_NORM_EPSILON) > 1e-9:
-        raise PresetError(
-            f"Hugging Face RoBERTa checkpoint uses layer_norm_eps={epsilon}; "
-            f"RobertaBackbone uses {_LAYER_NORM_EPSILON} (as the published "
-            "RoBERTa and XLM-RoBERTa models), so its outputs would differ."
-        )
+    # Hugging Face's default is 1e-12; the published RoBERTa and XLM-R
+    # models (and RobertaBackbone) use 1e-5.
+    check_hf_config_value(
+        hf_config, "layer_norm_eps", _LAYER_NORM_EPSILON, "RoBERTa", default=1e-12
+    )
     pad_token_id = hf_config.get("pad_token_id", 1)
     max_sequence_length = hf_config["max_position_embeddings"] - pad_token_id - 1
     if max_sequence_length <= 0:
@@ -141,20 +140,14 @@ def convert_weights(backbone, reader, hf_config):
         )
 
 
-def _tokenizer_config(preset_dir):
-    path = os.path.join(preset_dir, "tokenizer_config.json")
-    if not os.path.exists(path):
-        return {}
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
     """Builds a `RobertaTokenizer` (or subclass `cls`) from `vocab.json`
     and `merges.txt` (and `add_prefix_space` from `tokenizer_config.json`).
 
     Raises:
         FileNotFoundError: `vocab.json` or `merges.txt` is missing.
+        PresetError: `tokenizer_config.json` is damaged or gives
+            `add_prefix_space` a value other than `true`/`false`/`null`.
     """
     paths = {}
     for key, filename in (("vocabulary", "vocab.json"), ("merges", "merges.txt")):
@@ -166,9 +159,11 @@ def convert_tokenizer(cls, preset_dir, hf_config, **kwargs):
                 "to build the tokenizer."
             )
         paths[key] = path
-    add_prefix_space = _tokenizer_config(preset_dir).get("add_prefix_space")
+    add_prefix_space = read_tokenizer_options(
+        preset_dir, {"add_prefix_space": (bool, None)}
+    )["add_prefix_space"]
     if add_prefix_space is not None:
-        kwargs.setdefault("add_prefix_space", bool(add_prefix_space))
+        kwargs.setdefault("add_prefix_space", add_prefix_space)
     return cls(**paths, **kwargs)
 
 
