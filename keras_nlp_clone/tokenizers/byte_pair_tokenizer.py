@@ -3,11 +3,13 @@
 The tokenizer follows OpenAI's GPT-2 encoder: text is pre-split into words by
 GPT-2's regular expression, each word's UTF-8 bytes are mapped to printable
 characters by GPT-2's byte-to-unicode table, and merges are applied by rank.
-The core runs in Python (the `regex` package, a bounded word cache); inside
-`tf.data.Dataset.map` or a `tf.function` it runs through `tf.py_function`.
+The core runs in Python (`_byte_pair_core`: GPT-2's split pattern, merges on
+integer ids, a bounded word cache shared by tokenizers with the same files);
+inside `tf.data.Dataset.map` or a `tf.function` it runs through
+`tf.py_function`.
 """
 
-import heapq
+import hashlib
 import itertools
 import json
 import os
@@ -17,6 +19,10 @@ import numpy as np
 import regex
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.tokenizers import _byte_pair_core as core
+from keras_nlp_clone.tokenizers._byte_pair_core import (  # noqa: F401
+    GPT2_SPLIT_PATTERN,
+)
 from keras_nlp_clone.tokenizers.tokenizer import Tokenizer
 from keras_nlp_clone.tokenizers.tokenizer import check_output_dtype
 from keras_nlp_clone.tokenizers.tokenizer import check_sequence_length
@@ -31,22 +37,9 @@ from keras_nlp_clone.utils.tensor_utils import (
 VOCAB_FILENAME = "vocabulary.json"
 MERGES_FILENAME = "merges.txt"
 
-# GPT-2's pre-tokenization pattern (openai/gpt-2 `src/encoder.py`), for the
-# `regex` package: `\p{L}`/`\p{N}` classes and a lookahead that leaves the
-# last space of a run of spaces to the word that follows.
-GPT2_SPLIT_PATTERN = (
-    r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+"""
-    r"""|\s+(?!\S)|\s+"""
-)
-
-_SPLIT_REGEX = regex.compile(GPT2_SPLIT_PATTERN)
-
-# The word cache holds at most this many words; when full it starts afresh.
-CACHE_SIZE = 100_000
-# Words longer than this many characters are encoded but not cached.
-MAX_CACHED_WORD_LENGTH = 256
-
 _SURROGATE_REGEX = regex.compile("[\ud800-\udfff]")
+
+_chain = itertools.chain.from_iterable
 
 
 def bytes_to_unicode():
@@ -81,14 +74,20 @@ UNICODE_TO_BYTE = {c: b for b, c in BYTE_TO_UNICODE.items()}
 _LATIN1_TO_BYTE_LEVEL = {b: c for b, c in BYTE_TO_UNICODE.items()}
 
 
-def _read_text(path, what):
+def _read_bytes(path, what):
     if not isinstance(path, str) or not os.path.isfile(path):
         raise FileNotFoundError(
             f"{what} file not found: {path!r}. Pass an in-memory value or "
             "the path of an existing file."
         )
     with open(path, "rb") as f:
-        data = f.read()
+        return f.read()
+
+
+def _read_text(path, what, data=None):
+    """The UTF-8 text of a file (`data`: its bytes, if already read)."""
+    if data is None:
+        data = _read_bytes(path, what)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -121,13 +120,15 @@ def _refuse_duplicate_keys(path):
     return hook
 
 
-def load_vocabulary(vocabulary):
+def load_vocabulary(vocabulary, data=None):
     """Validates a BPE vocabulary: a dict, or the path of a JSON file.
 
     Args:
         vocabulary: dict of str token -> int id, or str, the path of a JSON
             object such as GPT-2's `encoder.json` or a Hugging Face
             `vocab.json`.
+        data: bytes, the file's content if already read. Defaults to
+            `None`.
 
     Returns:
         A new dict of str -> int.
@@ -144,7 +145,7 @@ def load_vocabulary(vocabulary):
         source = f"vocabulary file {path!r}"
         try:
             vocabulary = json.loads(
-                _read_text(path, "Vocabulary"),
+                _read_text(path, "Vocabulary", data),
                 object_pairs_hook=_refuse_duplicate_keys(path),
             )
         except json.JSONDecodeError as e:
@@ -160,6 +161,16 @@ def load_vocabulary(vocabulary):
         )
     if not vocabulary:
         raise ValueError(f"{source} is empty: pass at least one token.")
+    # Fast path (C-level checks); the loop below finds what is wrong.
+    ids = list(vocabulary.values())
+    if (
+        set(map(type, vocabulary)) == {str}
+        and set(map(type, ids)) == {int}
+        and "" not in vocabulary
+        and min(ids) >= 0
+        and len(set(ids)) == len(ids)
+    ):
+        return dict(vocabulary)
     result = {}
     seen_ids = {}
     for token, token_id in vocabulary.items():
@@ -208,15 +219,29 @@ def load_merges(merges):
         ValueError: a rule is not two non-empty pieces separated by one
             space.
     """
-    return [rule for _, rule in _located_merges(merges)]
+    return _parse_merges(merges)
 
 
-def _located_merges(merges):
+def _parse_merges(merges, data=None):
+    """`load_merges` (`data`: the file's bytes, if already read); a fast
+    path, with `_located_merges` to say where a bad rule is."""
+    if isinstance(merges, str):
+        lines = _read_text(merges, "Merges", data).split("\n")
+        if lines[0].startswith("#version"):
+            lines = lines[1:]
+        lines = [line for line in lines if line.strip()]
+        rules = [tuple(line.split(" ")) for line in lines]
+        if all(len(r) == 2 and r[0] and r[1] for r in rules):
+            return rules
+    return [rule for _, rule in _located_merges(merges, data)]
+
+
+def _located_merges(merges, data=None):
     """`load_merges`, each rule with where it came from: `(where, (a, b))`,
     `where` naming the file and line (or the list index)."""
     if isinstance(merges, str):
         path = merges
-        lines = _read_text(path, "Merges").split("\n")
+        lines = _read_text(path, "Merges", data).split("\n")
         entries = [
             (f"line {i + 1} of {path!r}", line.rstrip("\r"))
             for i, line in enumerate(lines)
@@ -255,33 +280,70 @@ def _located_merges(merges):
     return rules
 
 
-class _BytePairState:
-    """The vocabulary, merges and caches of a tokenizer, swapped as a whole.
+class _SharedVocabulary:
+    """A validated vocabulary and merges, their merge table on integer ids
+    and the word caches built on them.
 
-    A plain object (not tracked by Keras, which would copy big lists and
-    dicts into tracked containers).
+    One object is shared by every tokenizer built from the same content
+    (`_byte_pair_core.shared`, keyed by the files' bytes or by the values),
+    so a new tokenizer for files already loaded skips reading them and
+    starts with a warm word cache. Nothing in it changes once built except
+    the caches, which hold pure functions of the vocabulary and merges.
     """
 
-    def __init__(self, vocabulary, merges, unsplittable_tokens, output_string):
+    def __init__(self, vocabulary, merges):
         self.vocabulary = vocabulary
         self.merges = merges
-        # Later duplicates win, as in GPT-2's `dict(zip(merges, ranks))`.
-        self.ranks = {pair: rank for rank, pair in enumerate(merges)}
+        self.table = core.MergeTable(
+            vocabulary, merges, [BYTE_TO_UNICODE[b] for b in range(256)]
+        )
         self.id_to_token = {i: t for t, i in vocabulary.items()}
         self._id_to_bytes = None
-        self.output_string = output_string
-        self.unsplittable = {
-            token: (token if output_string else vocabulary[token])
-            for token in unsplittable_tokens
-        }
-        if unsplittable_tokens:
-            longest_first = sorted(unsplittable_tokens, key=len, reverse=True)
-            self.unsplittable_regex = regex.compile(
-                "|".join(regex.escape(t) for t in longest_first)
+        self._caches = {}
+        self._byte_id = self.table.byte_ids.__getitem__
+        self._table_get = self.table.table.get
+        self._id_to_str = self.id_to_token.__getitem__
+
+    def cache(self, output_string):
+        """The word cache for ids (`output_string=False`) or token strings."""
+        cache = self._caches.get(output_string)
+        if cache is None:
+            cache = core.WordCache(
+                self._encode_ids if not output_string else self._encode_strings
             )
+            cache = self._caches.setdefault(output_string, cache)
+        return cache
+
+    def _encode_ids(self, word):
+        """The tuple of ids of one word (a cache miss)."""
+        try:
+            raw = word.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"Cannot tokenize {word!r}: it contains a surrogate code "
+                "point, which is not valid Unicode text. Remove it or "
+                "replace it (e.g. `s.encode('utf-8', 'replace').decode()`)."
+            ) from None
+        table = self.table
+        ids = list(map(self._byte_id, raw))
+        if len(ids) <= core.SHORT_WORD:
+            ids = core.merge_short(ids, self._table_get, table.no_rank)
         else:
-            self.unsplittable_regex = None
-        self.cache = {}
+            ids = core.merge_long(ids, self._table_get, table.no_rank)
+        if ids and max(ids) >= table.limit:
+            piece = next(
+                table.extra[i - table.limit] for i in ids if i >= table.limit
+            )
+            raise ValueError(
+                f"Cannot tokenize {word!r}: its byte-pair piece "
+                f"{piece!r} is not in the vocabulary. A byte-level "
+                "vocabulary must hold the 256 byte symbols and the result "
+                "of every merge."
+            )
+        return tuple(ids)
+
+    def _encode_strings(self, word):
+        return tuple(map(self._id_to_str, self._encode_ids(word)))
 
     @property
     def id_to_bytes(self):
@@ -293,6 +355,38 @@ class _BytePairState:
                 id_to_bytes[token_id] = _token_to_bytes(token)
             self._id_to_bytes = id_to_bytes
         return self._id_to_bytes
+
+
+class _BytePairState:
+    """What a tokenizer tokenizes with: a `_SharedVocabulary` and its own
+    unsplittable tokens, swapped as a whole.
+
+    A plain object (not tracked by Keras, which would copy big lists and
+    dicts into tracked containers).
+    """
+
+    def __init__(self, shared, unsplittable_tokens, output_string):
+        self.shared = shared
+        self.vocabulary = shared.vocabulary
+        self.merges = shared.merges
+        self.id_to_token = shared.id_to_token
+        self.output_string = output_string
+        self.cache = shared.cache(output_string)
+        self.unsplittable = {
+            token: (token if output_string else shared.vocabulary[token])
+            for token in unsplittable_tokens
+        }
+        if unsplittable_tokens:
+            longest_first = sorted(unsplittable_tokens, key=len, reverse=True)
+            self.unsplittable_regex = regex.compile(
+                "|".join(regex.escape(t) for t in longest_first)
+            )
+        else:
+            self.unsplittable_regex = None
+
+    @property
+    def id_to_bytes(self):
+        return self.shared.id_to_bytes
 
 
 def _token_to_bytes(token):
@@ -308,102 +402,55 @@ def _token_to_bytes(token):
         return token.encode("utf-8", "surrogatepass")
 
 
-# Words of up to this many symbols are merged by the quadratic loop of
-# GPT-2's encoder (faster on short words), longer ones with a heap.
-_SHORT_WORD = 48
+def _load_shared(vocabulary, merges, in_source):
+    """The `_SharedVocabulary` for `vocabulary` and `merges` (values or
+    file paths): the one already built from the same content, or a new one.
 
-
-def _bpe(symbols, ranks):
-    """Applies merges to a word of byte-level characters, GPT-2 style.
-
-    GPT-2 repeatedly takes the lowest-ranked adjacent pair and merges all of
-    its occurrences, left to right, until no adjacent pair has a rank.
-
-    Args:
-        symbols: str, the word's byte-level characters.
-        ranks: dict from `(a, b)` to the merge's rank.
-
-    Returns:
-        A list of str tokens whose concatenation is `symbols`.
+    Files are keyed by the SHA-256 of their bytes (so a known pair is not
+    parsed again), values by their content.
     """
-    if len(symbols) > _SHORT_WORD:
-        return _bpe_heap(symbols, ranks)
-    word = list(symbols)
-    while len(word) > 1:
-        best = None
-        best_rank = None
-        for pair in itertools.pairwise(word):
-            rank = ranks.get(pair)
-            if rank is not None and (best_rank is None or rank < best_rank):
-                best_rank = rank
-                best = pair
-        if best is None:
-            break
-        a, b = best
-        merged = []
-        i = 0
-        n = len(word)
-        while i < n:
-            if i < n - 1 and word[i] == a and word[i + 1] == b:
-                merged.append(a + b)
-                i += 2
-            else:
-                merged.append(word[i])
-                i += 1
-        word = merged
-    return word
+    if isinstance(vocabulary, str) and isinstance(merges, str):
+        vocabulary_data = _read_bytes(vocabulary, "Vocabulary")
+        merges_data = _read_bytes(merges, "Merges")
+        key = (
+            "files",
+            hashlib.sha256(vocabulary_data).digest(),
+            hashlib.sha256(merges_data).digest(),
+        )
+        return core.shared(
+            key,
+            lambda: _build_shared(
+                load_vocabulary(vocabulary, vocabulary_data),
+                merges,
+                merges_data,
+                in_source,
+            ),
+        )
+    vocabulary = load_vocabulary(vocabulary)
+    rules = _parse_merges(merges)
+    key = ("values", tuple(vocabulary.items()), tuple(rules))
+    return core.shared(
+        key, lambda: _build_shared(vocabulary, merges, None, in_source, rules)
+    )
 
 
-def _bpe_heap(symbols, ranks):
-    """`_bpe` in O(n log n), for long words (GPT-2's loop is quadratic).
-
-    A heap of (rank, position) candidates over a linked list of symbols;
-    every occurrence of the lowest rank is merged, left to right, before the
-    pairs this creates are queued, exactly as GPT-2's loop does.
-    """
-    n = len(symbols)
-    if n < 2:
-        return [symbols] if n else []
-    tokens = list(symbols)
-    nxt = list(range(1, n + 1))
-    nxt[-1] = -1
-    prev = list(range(-1, n - 1))
-    heap = []
-    for i in range(n - 1):
-        rank = ranks.get((tokens[i], tokens[i + 1]))
-        if rank is not None:
-            heap.append((rank, i, tokens[i], tokens[i + 1]))
-    if not heap:
-        return tokens
-    heapq.heapify(heap)
-    while heap:
-        rank = heap[0][0]
-        merged = []
-        while heap and heap[0][0] == rank:
-            _, i, a, b = heapq.heappop(heap)
-            j = nxt[i] if tokens[i] is not None else -1
-            if j < 0 or tokens[i] != a or tokens[j] != b:
-                continue  # Stale: a symbol was merged away since.
-            tokens[i] = a + b
-            tokens[j] = None
-            nxt[i] = nxt[j]
-            if nxt[j] >= 0:
-                prev[nxt[j]] = i
-            merged.append(i)
-        for i in merged:
-            if tokens[i] is None:
-                continue
-            p = prev[i]
-            if p >= 0:
-                r = ranks.get((tokens[p], tokens[i]))
-                if r is not None:
-                    heapq.heappush(heap, (r, p, tokens[p], tokens[i]))
-            q = nxt[i]
-            if q >= 0:
-                r = ranks.get((tokens[i], tokens[q]))
-                if r is not None:
-                    heapq.heappush(heap, (r, i, tokens[i], tokens[q]))
-    return [t for t in tokens if t is not None]
+def _build_shared(vocabulary, merges, data, in_source, rules=None):
+    """Parses `merges`, checks its pieces are in `vocabulary` (an error
+    names the rule's file and line, or list index) and builds the
+    `_SharedVocabulary`."""
+    if rules is None:
+        rules = _parse_merges(merges, data)
+    if not set(_chain(rules)) <= vocabulary.keys():
+        for where, (a, b) in _located_merges(merges, data):
+            for piece in (a, b):
+                if piece not in vocabulary:
+                    raise ValueError(
+                        f"Merge rule at {where} ({a + ' ' + b!r}) uses the "
+                        f"token {piece!r}, which is not in the vocabulary"
+                        f"{in_source}. Pass the vocabulary and merges of the "
+                        "same model."
+                    )
+    return _SharedVocabulary(vocabulary, rules)
 
 
 def _dtype_name(dtype):
@@ -439,8 +486,14 @@ class BytePairTokenizer(Tokenizer):
     truncated). In a `tf.function` or `tf.data.Dataset.map` it returns a
     `tf.RaggedTensor` or a dense `tf.Tensor`.
 
-    The tokenizer itself runs in Python (the `regex` package and a cache of
-    recent words, so repeated words cost one dictionary lookup). In a graph
+    The tokenizer itself runs in Python: words are split by the standard
+    `re` module on ASCII text and by the `regex` package otherwise, merges
+    run on integer ids, and a cache of up to 100,000 words makes a repeated
+    word cost one dictionary lookup. The parsed vocabulary and merges and
+    the word cache are shared by every tokenizer built from the same
+    content (files with the same bytes, or equal values; the 4 most
+    recently used are kept), so a second tokenizer for the same files
+    neither parses them again nor starts cold. In a graph
     (`tf.data.Dataset.map`, `tf.function`) it is wrapped in `tf.py_function`:
     this works in `tf.data` pipelines, but such a graph runs Python, so it
     cannot be exported into a SavedModel, served without Python, or run on
@@ -594,18 +647,8 @@ class BytePairTokenizer(Tokenizer):
             if isinstance(vocabulary, str)
             else ""
         )
-        vocabulary = load_vocabulary(vocabulary)
-        located = _located_merges(merges)
-        merges = [rule for _, rule in located]
-        for where, (a, b) in located:
-            for piece in (a, b):
-                if piece not in vocabulary:
-                    raise ValueError(
-                        f"Merge rule at {where} ({a + ' ' + b!r}) uses the "
-                        f"token {piece!r}, which is not in the vocabulary"
-                        f"{in_source}. Pass the vocabulary and merges of the "
-                        "same model."
-                    )
+        shared = _load_shared(vocabulary, merges, in_source)
+        vocabulary = shared.vocabulary
         for name in self._special_token_names:
             token = getattr(self, name)
             if token is not None and token not in vocabulary:
@@ -629,7 +672,7 @@ class BytePairTokenizer(Tokenizer):
             if token not in unsplittable:
                 unsplittable.append(token)
         self._state = _BytePairState(
-            vocabulary, merges, unsplittable, self._output_string
+            shared, unsplittable, self._output_string
         )
         self._update_special_token_ids()
 
@@ -709,63 +752,25 @@ class BytePairTokenizer(Tokenizer):
 
     # === Tokenization core (Python) ===
 
-    def _encode_word(self, state, word):
-        try:
-            raw = word.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:
-            raise ValueError(
-                f"Cannot tokenize {word!r}: it contains a surrogate code "
-                "point, which is not valid Unicode text. Remove it or "
-                "replace it (e.g. `s.encode('utf-8', 'replace').decode()`)."
-            ) from None
-        symbols = raw.decode("latin-1").translate(_LATIN1_TO_BYTE_LEVEL)
-        pieces = _bpe(symbols, state.ranks)
-        if state.output_string:
-            result = tuple(pieces)
-            missing = [p for p in pieces if p not in state.vocabulary]
-        else:
-            vocabulary = state.vocabulary
-            ids = [vocabulary.get(p) for p in pieces]
-            missing = [p for p, i in zip(pieces, ids) if i is None]
-            result = tuple(ids)
-        if missing:
-            raise ValueError(
-                f"Cannot tokenize {word!r}: its byte-pair piece "
-                f"{missing[0]!r} is not in the vocabulary. A byte-level "
-                "vocabulary must hold the 256 byte symbols and the result "
-                "of every merge."
-            )
-        if len(word) <= MAX_CACHED_WORD_LENGTH:
-            if len(state.cache) >= CACHE_SIZE:
-                state.cache = {}
-            state.cache[word] = result
-        return result
-
     def _encode_text(self, state, text):
         """Tokenizes one str into a list of ids (or token strings)."""
         if self.add_prefix_space:
             text = " " + text
-        output = []
+        encode = state.cache.__getitem__
         if state.unsplittable_regex is None:
-            self._encode_chunk(state, text, output)
-            return output
+            return list(_chain(map(encode, core.split_words(text))))
+        output = []
         start = 0
         for match in state.unsplittable_regex.finditer(text):
             if match.start() > start:
-                self._encode_chunk(state, text[start : match.start()], output)
+                chunk = text[start : match.start()]
+                output.extend(_chain(map(encode, core.split_words(chunk))))
             output.append(state.unsplittable[match.group()])
             start = match.end()
         if start < len(text):
-            self._encode_chunk(state, text[start:], output)
+            chunk = text[start:]
+            output.extend(_chain(map(encode, core.split_words(chunk))))
         return output
-
-    def _encode_chunk(self, state, text, output):
-        cache = state.cache
-        for word in _SPLIT_REGEX.findall(text):
-            pieces = cache.get(word)
-            if pieces is None:
-                pieces = self._encode_word(state, word)
-            output.extend(pieces)
 
     def _tokenize_python(self, texts):
         """Tokenizes a list of str/bytes into a list of lists."""
@@ -774,7 +779,7 @@ class BytePairTokenizer(Tokenizer):
         for text in texts:
             if isinstance(text, bytes):
                 text = text.decode("utf-8", "surrogateescape")
-            elif _SURROGATE_REGEX.search(text):
+            elif not text.isascii() and _SURROGATE_REGEX.search(text):
                 bad = _SURROGATE_REGEX.search(text).group()
                 raise ValueError(
                     "Cannot tokenize a str containing the surrogate code "

@@ -12,12 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keras_nlp_clone.tokenizers import BytePairTokenizer, Tokenizer
+from keras_nlp_clone.tokenizers import _byte_pair_core as core
 from keras_nlp_clone.tokenizers.byte_pair_tokenizer import (
     BYTE_TO_UNICODE,
     GPT2_SPLIT_PATTERN,
     UNICODE_TO_BYTE,
-    _bpe,
-    _bpe_heap,
 )
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.tensor_utils import (
@@ -157,6 +156,19 @@ def reference_bpe(symbols, ranks):
                 i += 1
         word = tuple(merged)
     return list(word)
+
+
+def merge_with_core(word, merges, loop):
+    """Our merge loop (`loop`: "short" or "long") on a word of one-char
+    symbols, through a `MergeTable` whose vocabulary lacks every string,
+    so all symbols get internal ids; returns the merged strings."""
+    symbols = sorted(set(word) | {"z"})
+    table = core.MergeTable({"<unused>": 0}, merges, symbols)
+    index = {s: i for i, s in enumerate(symbols)}
+    ids = [table.byte_ids[index[c]] for c in word]
+    merge = core.merge_short if loop == "short" else core.merge_long
+    ids = merge(ids, table.table.get, table.no_rank)
+    return [table.symbol(i, {0: "<unused>"}) for i in ids]
 
 
 # === Oracles on real text (tokenized once per module) ===
@@ -824,5 +836,165 @@ class TestProperties(TestCase):
         # short words, heap for long ones) equal GPT-2's.
         ranks = {pair: rank for rank, pair in enumerate(merges)}
         expected = reference_bpe(word, ranks)
-        assert _bpe(word, ranks) == expected
-        assert _bpe_heap(word, ranks) == expected
+        assert merge_with_core(word, merges, "short") == expected
+        assert merge_with_core(word, merges, "long") == expected
+
+
+# === Caches, the ASCII split and merge ties (the fast paths) ===
+
+
+def gpt2_oracle_ids(tiktoken_gpt2, texts):
+    return tiktoken_gpt2.encode_ordinary_batch(list(texts))
+
+
+class TestFastPaths(TestCase):
+    def test_tokenizers_with_same_files_share_a_warm_cache(
+        self, real_texts, tiktoken_gpt2
+    ):
+        core.clear_shared()
+        first = gpt2_tokenizer()
+        texts = real_texts[:50]
+        expected = gpt2_oracle_ids(tiktoken_gpt2, texts)
+        assert first(texts) == expected
+        cached = len(first._state.cache)
+        assert cached > 100
+        # A new tokenizer on the same files reuses the parsed files and the
+        # word cache, and gives the same ids; an id and a string tokenizer
+        # share the files but not the cache.
+        second = gpt2_tokenizer(unsplittable_tokens=["<|endoftext|>"])
+        assert second._state.shared is first._state.shared
+        assert len(second._state.cache) == cached
+        assert second(texts) == expected
+        strings = gpt2_tokenizer(dtype="string")
+        assert strings._state.shared is first._state.shared
+        assert strings._state.cache is not first._state.cache
+        assert strings(texts[:5]) == [
+            [first.id_to_token(i) for i in ids] for ids in expected[:5]
+        ]
+        assert first(texts[:5]) == expected[:5]
+
+    def test_same_values_share_and_other_values_do_not(self):
+        a = BytePairTokenizer(vocabulary=BYTE_VOCAB, merges=BYTE_MERGES)
+        b = BytePairTokenizer(
+            vocabulary=dict(BYTE_VOCAB), merges=list(BYTE_MERGES)
+        )
+        assert a._state.shared is b._state.shared
+        other = dict(BYTE_VOCAB)
+        other["Ġbutters"] = len(other)
+        c = BytePairTokenizer(
+            vocabulary=other, merges=BYTE_MERGES + ["Ġbutter s"]
+        )
+        assert c._state.shared is not a._state.shared
+        # "t" + "he", "Ġbutter" (ids by hand from `BYTE_MERGES`).
+        assert a("the butter") == [116, 257, 269]
+        assert c("the butter") == [116, 257, 269]
+        assert a(" butters") == [269, ord("s")]
+        assert c(" butters") == [len(other) - 1]
+
+    def test_shared_cores_are_bounded(self):
+        core.clear_shared()
+        for extra in range(core.MAX_SHARED_CORES + 3):
+            vocabulary = dict(TINY_VOCAB, **{f"<x{extra}>": 100 + extra})
+            tokenizer = BytePairTokenizer(
+                vocabulary=vocabulary, merges=TINY_MERGES
+            )
+            assert tokenizer("butter fly") == [9, 16]
+        assert core.shared_size() == core.MAX_SHARED_CORES
+
+    def test_cache_eviction_keeps_ids_exact(self, real_texts, tiktoken_gpt2):
+        core.clear_shared()
+        tokenizer = gpt2_tokenizer()
+        cache = tokenizer._state.cache
+        cache.max_size = 40
+        try:
+            texts = real_texts[:60]
+            expected = gpt2_oracle_ids(tiktoken_gpt2, texts)
+            # Twice: the second pass finds some words evicted, some cached.
+            assert tokenizer(texts) == expected
+            assert 0 < len(cache) <= 40
+            assert tokenizer(texts) == expected
+            assert len(cache) <= 40
+        finally:
+            core.clear_shared()
+
+    def test_long_words_are_not_cached(self):
+        core.clear_shared()
+        tokenizer = BytePairTokenizer(vocabulary=BYTE_VOCAB, merges=BYTE_MERGES)
+        long_word = "b" * (core.MAX_CACHED_WORD_LENGTH + 1)
+        assert tokenizer(long_word) == [ord("b")] * len(long_word)
+        assert long_word not in tokenizer._state.cache
+        assert tokenizer("butter") == [ord("b"), 266, 267]  # b ut ter
+        assert "butter" in tokenizer._state.cache
+
+    def test_word_cache_unit(self):
+        calls = []
+
+        def encode(word):
+            calls.append(word)
+            return (len(word),)
+
+        cache = core.WordCache(encode, max_size=2)
+        assert cache["ab"] == (2,) and cache["ab"] == (2,)
+        assert cache["abc"] == (3,)
+        assert calls == ["ab", "abc"]
+        cache["abcd"]  # Full: starts afresh, then holds the new word.
+        assert list(cache) == ["abcd"]
+        assert calls == ["ab", "abc", "abcd"]
+
+    @settings(max_examples=200, deadline=None)
+    @given(text=st.text(st.characters(max_codepoint=127)))
+    def test_ascii_split_equals_gpt2_pattern(self, text):
+        import regex
+
+        assert core.ASCII_SPLIT_REGEX.findall(text) == regex.findall(
+            GPT2_SPLIT_PATTERN, text
+        )
+
+    def test_ascii_split_on_every_pair_of_ascii_characters(self):
+        import regex
+
+        gpt2_split = regex.compile(GPT2_SPLIT_PATTERN)
+        chars = [chr(i) for i in range(128)]
+        for a in chars:
+            for b in chars:
+                text = f"{a}{b}'s {a}  {b}"
+                assert core.split_words(text) == gpt2_split.findall(text), text
+
+    def test_non_ascii_text_is_split_by_the_gpt2_pattern(self, tiktoken_gpt2):
+        # \x1c-\x1f are whitespace for `re` but not for GPT-2's pattern;
+        # non-ASCII text goes through `regex`.
+        tokenizer = gpt2_tokenizer()
+        for text in ["a\x1cb \x1f c", "x\u00a0y  z", "n\u2003\u2003m é"]:
+            assert tokenizer(text) == tiktoken_gpt2.encode_ordinary(text)
+
+    def test_merge_ties_follow_gpt2(self):
+        # A pair that occurs several times is merged everywhere, left to
+        # right, before the pairs this creates: with "ab a" ranked before
+        # "a b", "abab" gives "ab ab" (merging one "a b" at a time would
+        # give "aba b"); overlaps go to the leftmost ("aaaaa" with "a a"
+        # gives "aa aa a").
+        vocabulary = {"a": 0, "b": 1, "ab": 2, "aba": 3, "aa": 4}
+        merges = ["ab a", "a b", "a a"]
+        tokenizer = BytePairTokenizer(vocabulary=vocabulary, merges=merges)
+        assert tokenizer(["abab", "aaaaa", "aaa", "ababab", "aba"]) == [
+            [2, 2], [4, 4, 0], [4, 0], [2, 2, 2], [3],
+        ]  # fmt: skip
+        ranks = {tuple(m.split(" ")): r for r, m in enumerate(merges)}
+        for word in ["abab", "aaaaa", "ababab", "abaab" * 30]:
+            expected = reference_bpe(word, ranks)
+            pieces = [
+                tokenizer.id_to_token(i) for i in tokenizer(word)
+            ]  # Both loops: "abaab" * 30 is past `SHORT_WORD`.
+            assert pieces == expected, word
+            assert merge_with_core(word, list(ranks), "long") == expected
+
+    def test_real_words_both_merge_loops_agree(self, real_texts):
+        tokenizer = gpt2_tokenizer()
+        shared = tokenizer._state.shared
+        table = shared.table
+        words = sorted({w for t in real_texts[:100] for w in core.split_words(t)})
+        for word in words:
+            ids = [table.byte_ids[b] for b in word.encode("utf-8")]
+            short = core.merge_short(list(ids), table.table.get, table.no_rank)
+            long = core.merge_long(list(ids), table.table.get, table.no_rank)
+            assert short == long, word
