@@ -13,12 +13,30 @@ Cost: hashing streams the file in 1 MiB blocks (`hashlib.file_digest`); the
 weights file is hashed in a background thread while the model is being
 built, so `from_preset` waits only for what is left (see
 `FileChecker.check_in_background`).
+
+Verified-file cache: after a file's SHA-256 matched its record, its stat
+signature (size, `st_mtime_ns`, `st_ctime_ns`, inode, device) and hash are
+remembered in a small per-user JSON file (`verified_cache_path()`, written
+atomically). Later loads skip re-hashing a file whose stat signature and
+recorded SHA-256 are unchanged: any write to the file changes its mtime and
+ctime, replacing it changes its inode, so a modified, truncated or swapped
+file is hashed again and refused. A file whose mtime or ctime is less than
+`RACY_WINDOW_S` seconds old when it is hashed is not remembered (a write in
+the same timestamp tick could go unseen, as git's "racy clean" entries).
+What it does not cover: a change that keeps size, mtime, ctime and inode
+(setting the clock back and writing as root, raw writes to the block
+device, silent media corruption, filesystems without ctime) and anyone who
+can write the cache file itself (they can write the preset too). Set the
+environment variable `KERAS_NLP_CLONE_VERIFIED_CACHE` to `off` to hash on
+every load, or to a file path to move the cache.
 """
 
 import hashlib
 import json
 import os
+import tempfile
 import threading
+import time
 
 from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.presets.files import METADATA_FILE
@@ -97,6 +115,128 @@ def read_file_records(preset_dir):
     return records
 
 
+VERIFIED_CACHE_ENV = "KERAS_NLP_CLONE_VERIFIED_CACHE"
+VERIFIED_CACHE_FORMAT = "keras_nlp_clone.verified_files.v1"
+# Files changed less than this long before hashing are not remembered.
+RACY_WINDOW_S = 2.0
+# The cache keeps the most recently verified files only.
+MAX_VERIFIED_ENTRIES = 512
+
+
+def verified_cache_path():
+    """The per-user verified-file cache, or `None` when it is turned off.
+
+    `$KERAS_NLP_CLONE_VERIFIED_CACHE` when set (`off`, `0` or an empty
+    value turn the cache off), else
+    `$XDG_CACHE_HOME/keras_nlp_clone/verified_files.json` (`~/.cache` when
+    `XDG_CACHE_HOME` is unset).
+
+    Returns:
+        str or `None`.
+    """
+    value = os.environ.get(VERIFIED_CACHE_ENV)
+    if value is not None:
+        if value.strip().lower() in ("", "0", "off", "false", "no"):
+            return None
+        return os.path.expanduser(value)
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache"
+    )
+    return os.path.join(root, "keras_nlp_clone", "verified_files.json")
+
+
+def stat_signature(path):
+    """`[size, mtime_ns, ctime_ns, inode, device]` of a file (following
+    links). Any write changes mtime and ctime; a replacement changes the
+    inode."""
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+class VerifiedFiles:
+    """The verified-file cache: real path -> stat signature and SHA-256 of
+    a file whose hash matched its preset record (see the module docstring).
+
+    Reads the cache file once; a missing, unreadable or damaged cache is an
+    empty one (files are then hashed). Writes go through a temporary file
+    and `os.replace`; failures to write are ignored (the cache only saves
+    time). Concurrent writers may drop each other's entries, which only
+    costs a re-hash.
+
+    Args:
+        path: str or `None` (no cache: `is_verified` is always `False` and
+            `remember` does nothing). Defaults to `verified_cache_path()`.
+    """
+
+    def __init__(self, path=None):
+        self.path = verified_cache_path() if path is None else path
+        self._entries = None
+
+    def _load(self):
+        if self._entries is None:
+            self._entries = {}
+            if self.path is not None and os.path.isfile(self.path):
+                try:
+                    with open(self.path, encoding="utf-8") as f:
+                        data = json.load(f)
+                    if data.get("format") == VERIFIED_CACHE_FORMAT and isinstance(
+                        data.get("files"), dict
+                    ):
+                        self._entries = data["files"]
+                except (OSError, ValueError, AttributeError):
+                    pass
+        return self._entries
+
+    def is_verified(self, path, sha256):
+        """Whether `path` was verified with hash `sha256` and its stat
+        signature has not changed since."""
+        if self.path is None:
+            return False
+        entry = self._load().get(os.path.realpath(path))
+        if not isinstance(entry, dict) or entry.get("sha256") != sha256:
+            return False
+        try:
+            return entry.get("stat") == stat_signature(path)
+        except OSError:
+            return False
+
+    def remember(self, path, signature, sha256):
+        """Records that `path`, with stat `signature` taken before hashing,
+        hashed to `sha256` (which matched its record). Nothing is recorded
+        when the file changed while it was hashed or changed less than
+        `RACY_WINDOW_S` seconds ago."""
+        if self.path is None:
+            return
+        try:
+            if stat_signature(path) != signature:
+                return
+        except OSError:
+            return
+        newest = max(signature[1], signature[2]) / 1e9
+        if time.time() - newest < RACY_WINDOW_S:
+            return
+        entries = self._load()
+        key = os.path.realpath(path)
+        entries.pop(key, None)
+        entries[key] = {"stat": signature, "sha256": sha256}
+        while len(entries) > MAX_VERIFIED_ENTRIES:
+            entries.pop(next(iter(entries)))
+        try:
+            directory = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp_verified_")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump({"format": VERIFIED_CACHE_FORMAT, "files": entries}, f)
+                os.replace(tmp, self.path)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+                raise
+        except OSError:
+            pass
+
+
 class FileChecker:
     """Checks the files of one preset directory against its recorded hashes,
     each file at most once.
@@ -116,6 +256,7 @@ class FileChecker:
     def __init__(self, preset_dir):
         self.preset_dir = preset_dir
         self.records = read_file_records(preset_dir)
+        self.verified = VerifiedFiles()
         self._checked = set()
         self._pending = {}
 
@@ -147,10 +288,23 @@ class FileChecker:
             )
         return path
 
-    def _compare(self, relpath, digest):
+    def _compare(self, relpath, digest, path=None, signature=None):
         if digest != self.records[relpath]["sha256"]:
             self._fail(relpath, "has other contents (its SHA-256 changed)")
         self._checked.add(relpath)
+        if signature is not None:
+            self.verified.remember(path, signature, digest)
+
+    def _hash_needed(self, relpath, path):
+        """`False` (and marks the file checked) when the verified-file cache
+        vouches for it; else its stat signature, taken before hashing."""
+        if self.verified.is_verified(path, self.records[relpath]["sha256"]):
+            self._checked.add(relpath)
+            return False
+        try:
+            return stat_signature(path)
+        except OSError:
+            return None
 
     def check(self, relpath):
         """Checks one file (a `/`-separated path relative to the preset)
@@ -167,7 +321,9 @@ class FileChecker:
             return
         path = self._check_size(relpath)
         if path is not None:
-            self._compare(relpath, sha256_of_file(path))
+            signature = self._hash_needed(relpath, path)
+            if signature is not False:
+                self._compare(relpath, sha256_of_file(path), path, signature)
 
     def check_in_background(self, relpath):
         """Starts hashing a (large) file in a thread; `wait` (or `check`)
@@ -182,7 +338,10 @@ class FileChecker:
         path = self._check_size(relpath)
         if path is None:
             return
-        result = {}
+        signature = self._hash_needed(relpath, path)
+        if signature is False:
+            return
+        result = {"path": path, "signature": signature}
 
         def run():
             try:
@@ -204,7 +363,9 @@ class FileChecker:
         thread.join()
         if "error" in result:
             self._fail(relpath, f"could not be read ({result['error']})")
-        self._compare(relpath, result["digest"])
+        self._compare(
+            relpath, result["digest"], result["path"], result["signature"]
+        )
 
     def check_tree(self, reldir):
         """Checks every recorded file below `reldir` (e.g. the tokenizer's

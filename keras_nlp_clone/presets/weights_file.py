@@ -104,7 +104,16 @@ class WeightsFile:
         dataset = self._by_path.get(variable.path)
         if dataset is None or tuple(dataset.shape) != tuple(variable._shape):
             return None
-        return dataset[()]
+        value = dataset[()]
+        import keras
+
+        if keras.backend.backend() == "jax":
+            import jax
+
+            # One copy; `jnp.asarray` (what converting it would call) costs
+            # twice as much for large arrays.
+            return jax.device_put(value)
+        return value
 
     def load_into(self, model, skip_ids=()):
         """Assigns every variable of `model` from the file.
