@@ -6,6 +6,7 @@ from keras_nlp_clone.layers.start_end_packer import _as_list
 from keras_nlp_clone.layers.start_end_packer import _check_padding_side
 from keras_nlp_clone.layers.start_end_packer import _check_sequence_length
 from keras_nlp_clone.layers.start_end_packer import _pad
+from keras_nlp_clone.layers.start_end_packer import _retype_empty
 from keras_nlp_clone.layers.start_end_packer import _special_tokens
 from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
@@ -179,6 +180,12 @@ class MultiSegmentPacker(PreprocessingLayer):
                 "unbatched segments, e.g. with `tf.expand_dims(x, 0)`."
             )
         unbatched = unbatched_flags[0]
+        specials = (
+            _as_list(self.start_value)
+            + _as_list(self.end_value)
+            + _as_list(self.sep_value)
+        )
+        segments = [_retype_empty(s, specials) for s in segments]
         dtype = segments[0].dtype
         segments = [
             s if s.dtype == dtype else tf.cast(s, dtype) for s in segments

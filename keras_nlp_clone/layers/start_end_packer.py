@@ -41,6 +41,24 @@ def _check_sequence_length(owner, sequence_length):
     )
 
 
+def _retype_empty(x, values):
+    """Gives ragged `x` the dtype of the special tokens `values` when `x`
+    holds no token at all.
+
+    An eager input without a single token carries no dtype of its own: `[]`
+    converts to a string tensor and `[[], []]` to a float one. Such an input
+    takes the special tokens' dtype (int32 for ids, string for token
+    strings) instead of failing to concatenate with them.
+    """
+    values = [v for v in values if v is not None]
+    if not values or x.flat_values.shape[0] != 0:
+        return x
+    dtype = tf.string if isinstance(values[0], str) else tf.int32
+    if x.dtype == dtype:
+        return x
+    return x.with_flat_values(tf.zeros([0], dtype=dtype))
+
+
 def _special_tokens(values, batch_size, dtype):
     """A `(batch_size, len(values))` ragged tensor repeating `values`."""
     row = tf.constant(values, dtype=dtype)
@@ -174,6 +192,9 @@ class StartEndPacker(PreprocessingLayer):
         _check_sequence_length(type(self).__name__, sequence_length)
         sequence_length = sequence_length or self.sequence_length
         x, unbatched, _ = convert_to_ragged_batch(inputs)
+        x = _retype_empty(
+            x, _as_list(self.start_value) + _as_list(self.end_value)
+        )
         batch_size = x.nrows()
         start = _as_list(self.start_value) if add_start_value else []
         end = _as_list(self.end_value) if add_end_value else []
@@ -195,6 +216,10 @@ class StartEndPacker(PreprocessingLayer):
                 x = x[:, : sequence_length - len(end)]
             end_tokens = _special_tokens(end, batch_size, x.dtype)
             x = tf.concat([x, end_tokens], axis=1)
+        elif sequence_length is not None:
+            # Cut here, from the end: left padding would cut the reversed
+            # rows, dropping the start tokens instead.
+            x = x[:, :sequence_length]
 
         token_ids = _pad(
             x, sequence_length, self.pad_value, self.padding_side

@@ -681,7 +681,7 @@ class WordPieceTokenizer(Tokenizer):
 
         Pieces starting with `suffix_indicator` are joined to the piece
         before them; other pieces are separated by a space. Padding ids are
-        not removed.
+        not removed. No ids (`[]`, or an empty row) give `""`.
 
         Args:
             inputs: ids as a list of int, a list of lists, a NumPy array, a
@@ -842,11 +842,14 @@ def _to_id_tensor(inputs):
         tensor = inputs
     elif isinstance(inputs, (list, tuple)):
         if len(inputs) == 0:
-            raise ValueError("`detokenize()` received an empty list.")
+            # The tokenization of "": no ids.
+            return tf.zeros([0], dtype=tf.int32)
         if all(isinstance(x, (list, tuple, np.ndarray)) for x in inputs):
-            tensor = tf.ragged.constant(
-                [list(x) for x in inputs] if inputs else []
-            )
+            tensor = tf.ragged.constant([list(x) for x in inputs])
+            if tensor.flat_values.shape[0] == 0:
+                # Only empty rows (e.g. the tokenization of `[""]`): no
+                # leaf tells the dtype, and `tf.ragged.constant` says float.
+                tensor = tf.cast(tensor, tf.int32)
         else:
             tensor = tf.constant(inputs)
     elif isinstance(inputs, (int, np.integer, str)):

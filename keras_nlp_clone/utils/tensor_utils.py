@@ -73,7 +73,13 @@ def _to_tf(x):
         if isinstance(first, (str, bytes)):
             return tf.constant(x)
         if isinstance(first, (list, tuple)) or _is_ragged_list(x):
-            return tf.ragged.constant(x)
+            ragged = tf.ragged.constant(x)
+            if ragged.flat_values.shape[0] == 0 and ragged.dtype.is_floating:
+                # Only empty rows (e.g. `[[], []]`): no leaf gives the dtype
+                # and `tf.ragged.constant` says float32; empty rows of ids
+                # are meant (packers would return float ids otherwise).
+                ragged = tf.cast(ragged, tf.int32)
+            return ragged
         x = np.asarray(x)
     if isinstance(x, np.ndarray):
         if x.dtype.kind in ("U", "S", "O"):
