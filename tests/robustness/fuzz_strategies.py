@@ -5,29 +5,30 @@ arbitrary Unicode (including NUL and other control characters), lone
 combining marks, right-to-left (Hebrew, Arabic) and CJK runs, emoji joined
 with zero width joiners, strings of 100 kB, byte strings that are not valid
 UTF-8 (passed as `tf.string`), and ragged batches of ids with empty rows.
+It also builds the suite's tiny tokenizers (`make_tokenizer`): hand-made
+WordPiece and byte-level BPE vocabularies, GPT-2's real files, and a small
+SentencePiece model trained on real reviews.
 
 `tests/conftest.py` runs Hypothesis derandomized, so every strategy here
 draws the same examples on every run and machine.
 """
 
+import functools
+
 from hypothesis import strategies as st
 
-from keras_nlp_clone.models import (
-    BartTokenizer,
-    BertTokenizer,
-    DistilBertTokenizer,
-    GPT2Tokenizer,
-    RobertaTokenizer,
-    XLMRobertaTokenizer,
-)
-from keras_nlp_clone.tokenizers import (
-    BytePairTokenizer,
-    ByteTokenizer,
-    SentencePieceTokenizer,
-    UnicodeCodepointTokenizer,
-    WordPieceTokenizer,
-    compute_sentence_piece_proto,
-)
+from keras_nlp_clone.models import BartTokenizer
+from keras_nlp_clone.models import BertTokenizer
+from keras_nlp_clone.models import DistilBertTokenizer
+from keras_nlp_clone.models import GPT2Tokenizer
+from keras_nlp_clone.models import RobertaTokenizer
+from keras_nlp_clone.models import XLMRobertaTokenizer
+from keras_nlp_clone.tokenizers import BytePairTokenizer
+from keras_nlp_clone.tokenizers import ByteTokenizer
+from keras_nlp_clone.tokenizers import SentencePieceTokenizer
+from keras_nlp_clone.tokenizers import UnicodeCodepointTokenizer
+from keras_nlp_clone.tokenizers import WordPieceTokenizer
+from keras_nlp_clone.tokenizers import compute_sentence_piece_proto
 from keras_nlp_clone.tokenizers.byte_pair_tokenizer import bytes_to_unicode
 from tests import real_data
 
@@ -211,9 +212,11 @@ def byte_level_vocabulary(prefix_tokens, suffix_tokens):
 ROBERTA_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
 
 
+@functools.lru_cache(maxsize=1)
 def tiny_sentence_piece_proto():
     """A 300-piece unigram SentencePiece model on 200 real IMDB reviews,
-    with SentencePiece's default layout (`<unk>` 0, `<s>` 1, `</s>` 2)."""
+    with SentencePiece's default layout (`<unk>` 0, `<s>` 1, `</s>` 2),
+    trained once per process."""
     return compute_sentence_piece_proto(
         list(real_data.imdb_texts(200)), vocabulary_size=300
     )
