@@ -104,11 +104,10 @@ def main():
 
     import keras
     import tensorflow as tf
+    from bench_utils import print_header
     from transformers import GPT2TokenizerFast
 
-    from bench_utils import print_header
-    from keras_nlp_clone.tokenizers import BytePairTokenizer
-    from keras_nlp_clone.tokenizers import _byte_pair_core
+    from keras_nlp_clone.tokenizers import BytePairTokenizer, _byte_pair_core
 
     texts = load_reviews(args.num_reviews)
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
@@ -168,7 +167,10 @@ def main():
     ]
     if not args.skip_slow:
         methods[3:3] = [
-            (f"keras_nlp_clone tf.data map (batch {args.batch_size})", run_tf_data),
+            (
+                f"keras_nlp_clone tf.data map (batch {args.batch_size})",
+                run_tf_data,
+            ),
             ("HF tokenizers GPT2TokenizerFast", run_hf),
         ]
     load_before = os.getloadavg()
@@ -210,7 +212,7 @@ def main():
         print(
             f"| {name:<60} | {min(wall[name]):>6.3f} | {median:>8.3f} "
             f"| {max(wall[name]):>6.3f} | {megabytes / median:>11.2f} "
-            f"| {statistics.median(cpu[name]):>12.3f} | {str(equal):>9} |"
+            f"| {statistics.median(cpu[name]):>12.3f} | {equal!s:>9} |"
         )
     for name in (cold, shared):
         ratios = [a / b for a, b in zip(wall[name], wall[reference_name])]

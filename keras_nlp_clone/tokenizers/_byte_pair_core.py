@@ -81,7 +81,9 @@ def merge_short(ids, table_get, no_rank):
     """
     if len(ids) < 2:
         return ids
-    ranks = list(map(table_get, zip(ids, ids[1:]), itertools.repeat(no_rank)))
+    ranks = list(
+        map(table_get, itertools.pairwise(ids), itertools.repeat(no_rank))
+    )
     while True:
         best = min(ranks)
         if best == no_rank:
@@ -118,7 +120,7 @@ def merge_short(ids, table_get, no_rank):
         if len(ids) < 2:
             return ids
         ranks = list(
-            map(table_get, zip(ids, ids[1:]), itertools.repeat(no_rank))
+            map(table_get, itertools.pairwise(ids), itertools.repeat(no_rank))
         )
 
 
@@ -141,7 +143,11 @@ def merge_long(ids, table_get, no_rank):
     heap = [
         (value, i, tokens[i], tokens[i + 1])
         for i, value in enumerate(
-            map(table_get, zip(tokens, tokens[1:]), itertools.repeat(no_rank))
+            map(
+                table_get,
+                itertools.pairwise(tokens),
+                itertools.repeat(no_rank),
+            )
         )
         if value != no_rank
     ]

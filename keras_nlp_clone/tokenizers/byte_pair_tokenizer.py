@@ -23,9 +23,11 @@ from keras_nlp_clone.tokenizers import _byte_pair_core as core
 from keras_nlp_clone.tokenizers._byte_pair_core import (  # noqa: F401
     GPT2_SPLIT_PATTERN,
 )
-from keras_nlp_clone.tokenizers.tokenizer import Tokenizer
-from keras_nlp_clone.tokenizers.tokenizer import check_output_dtype
-from keras_nlp_clone.tokenizers.tokenizer import check_sequence_length
+from keras_nlp_clone.tokenizers.tokenizer import (
+    Tokenizer,
+    check_output_dtype,
+    check_sequence_length,
+)
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.tensor_utils import (
     convert_preprocessing_outputs,

@@ -992,7 +992,9 @@ class TestFastPaths(TestCase):
         tokenizer = gpt2_tokenizer()
         shared = tokenizer._state.shared
         table = shared.table
-        words = sorted({w for t in real_texts[:100] for w in core.split_words(t)})
+        words = sorted(
+            {w for t in real_texts[:100] for w in core.split_words(t)}
+        )
         for word in words:
             ids = [table.byte_ids[b] for b in word.encode("utf-8")]
             short = core.merge_short(list(ids), table.table.get, table.no_rank)
