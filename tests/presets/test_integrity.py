@@ -231,6 +231,9 @@ class TestChecksOnLoad(TestCase):
             return real(path)
 
         monkeypatch.setattr(integrity, "sha256_of_file", counting)
+        # Without the verified-file cache (test_verified_cache.py), which
+        # may vouch for files an earlier test loaded.
+        monkeypatch.setenv(integrity.VERIFIED_CACHE_ENV, "off")
         BertClassifier.from_preset(str(task_preset))
         # Every file read, once; `tokenizer.json` is not read (the saved
         # preprocessor's config holds the tokenizer's).
