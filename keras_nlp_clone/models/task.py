@@ -117,6 +117,29 @@ class Task(EarlyAttributeMixin, keras.Model):
         if compile:
             self.compile()
 
+    def compile(self, *args, jit_compile="auto", **kwargs):
+        """Configures training; arguments as `keras.Model.compile`.
+
+        On the TensorFlow backend `jit_compile="auto"` means `False` here
+        (Keras would pick XLA): for these models on CPU, XLA roughly
+        doubled the time of the first `fit` step and did not speed the
+        train step up (measured on a 2-layer, hidden-128 BERT classifier;
+        see "Fit on raw strings" in `docs/benchmarks.md`). Pass
+        `jit_compile=True` to get XLA. JAX always compiles with XLA and
+        PyTorch never does, as in Keras.
+
+        Args:
+            *args: passed to `keras.Model.compile` (`optimizer`, `loss`,
+                ...).
+            jit_compile: bool or `"auto"`. Compile the train, test and
+                predict functions with XLA. Defaults to `"auto"`: `False`
+                on TensorFlow, Keras' own choice otherwise.
+            **kwargs: passed to `keras.Model.compile`.
+        """
+        if jit_compile == "auto" and keras.backend.backend() == "tensorflow":
+            jit_compile = False
+        super().compile(*args, jit_compile=jit_compile, **kwargs)
+
     @property
     def backbone(self):
         """The `Backbone` this task runs."""
@@ -160,7 +183,21 @@ class Task(EarlyAttributeMixin, keras.Model):
             object.__setattr__(self, "_preprocess_fn_cache", cache)
         return cache[1]
 
-    def _make_dataset(self, x, y, sample_weight, batch_size, shuffle):
+    def _make_dataset(
+        self, x, y, sample_weight, batch_size, shuffle, repeat=False
+    ):
+        """The `tf.data` pipeline of `fit`/`evaluate`/`predict`.
+
+        In-memory inputs are sliced, shuffled (`shuffle=True`), batched,
+        then repeated without end when `repeat=True`, and the preprocessor
+        is mapped over the batches. `fit` repeats and gives Keras
+        `steps_per_epoch` on JAX and TensorFlow, so one iterator runs
+        through all epochs: random preprocessing (masked LM masks) is drawn
+        anew every epoch even under `keras.utils.set_random_seed` (a new
+        iterator per epoch replays the same random draws, as it still does
+        on PyTorch), and the next epoch's first batches are prepared while
+        the current one ends.
+        """
         if _is_dataset(x):
             if y is not None or sample_weight is not None:
                 raise ValueError(
@@ -179,6 +216,8 @@ class Task(EarlyAttributeMixin, keras.Model):
             if shuffle:
                 ds = ds.shuffle(_num_samples(x), reshuffle_each_iteration=True)
             ds = ds.batch(batch_size or 32)
+            if repeat:
+                ds = ds.repeat()
         if self.preprocessor is not None:
             ds = ds.map(
                 self._preprocess_fn(),
@@ -264,7 +303,18 @@ class Task(EarlyAttributeMixin, keras.Model):
                 _slice(sample_weight, 0, cut),
             )
         shuffle = kwargs.pop("shuffle", True)
-        ds = self._make_dataset(x, y, sample_weight, batch_size, shuffle)
+        # Not on PyTorch: Keras' torch trainer with `steps_per_epoch` shifts
+        # the batches of later epochs (losses differ from the array path).
+        in_memory = (
+            not _is_dataset(x)
+            and _num_samples(x) > 0
+            and keras.backend.backend() != "torch"
+        )
+        ds = self._make_dataset(
+            x, y, sample_weight, batch_size, shuffle, repeat=in_memory
+        )
+        if in_memory and kwargs.get("steps_per_epoch") is None:
+            kwargs["steps_per_epoch"] = -(-_num_samples(x) // (batch_size or 32))
         if validation_data is not None:
             if not _is_dataset(validation_data):
                 validation_data = keras.utils.unpack_x_y_sample_weight(
