@@ -1,9 +1,13 @@
 """Text-generation speed of `GPT2CausalLM.generate` against `transformers`.
 
-Claim checked: after compilation, `generate` produces new tokens at least as
-fast as Hugging Face `transformers` (`GPT2LMHeadModel.generate` on PyTorch)
-for the same model on every Keras backend, and the PyTorch backend is no
-more than 1.5 times slower than the fastest backend.
+Targets checked (issues 14 and 15), as new tokens/s against Hugging Face
+`transformers` (`GPT2LMHeadModel.generate` on PyTorch) for the same model
+at the same batch size: JAX and TensorFlow at least 2.5 times at batch 1
+and 1.5 times at batch 8, PyTorch at least 1.2 times at both; PyTorch on
+strings within 1.2 times of PyTorch on token ids at batch 8; the first call
+(tracing and compilation) at most 2 s per new shape. Run it with
+`--torch_threads 1` on a shared machine: both sides then run the same
+single PyTorch thread, and no PyTorch thread waits on a descheduled one.
 
 The model is a small GPT-2 (4 layers, hidden 256, 4 heads, intermediate
 1024, 1,024 positions) with the real 50,257-token vocabulary (the GPT-2
@@ -113,6 +117,7 @@ def make_checkpoint(directory, max_batch):
     import transformers
 
     transformers.utils.logging.disable_progress_bar()
+    sys.path.insert(0, ROOT)
     sys.path.insert(0, os.path.join(ROOT, "examples"))
     import movie_reviews_data
 
@@ -354,24 +359,43 @@ def build_rows(results):
 
 
 def verdicts(results):
-    """Lines saying whether each aim is met (ids rows only)."""
+    """Lines saying whether each target is met (issues 14 and 15): new
+    tokens/s of the ids rows vs transformers (JAX and TensorFlow >= 2.5x at
+    batch 1 and >= 1.5x at batch 8, PyTorch >= 1.2x), the PyTorch strings
+    rows within 1.2x of its ids rows, and every first call <= 2 s."""
+    targets = {"jax": {1: 2.5, 8: 1.5}, "tensorflow": {1: 2.5, 8: 1.5}}
     lines = []
     ids_rows = [r for r in results if r["input"] == "ids"]
-    for batch in sorted({r["batch"] for r in ids_rows}):
-        rows = {r["backend"]: r for r in ids_rows if r["batch"] == batch}
-        ours = {b: r for b, r in rows.items() if b != TRANSFORMERS}
-        slow = [b for b, r in ours.items() if r["ratio"] < 1.0]
+    for r in ids_rows:
+        if r["backend"] == TRANSFORMERS:
+            continue
+        target = targets.get(r["backend"], {}).get(r["batch"], 1.2)
+        if r["backend"] == "torch":
+            target = 1.2
+        verdict = "met" if r["ratio"] >= target else "MISSED"
         lines.append(
-            f"batch {batch}: at least as fast as transformers: "
-            + ("met" if not slow else f"MISSED by {', '.join(slow)}")
+            f"{r['backend']}, batch {r['batch']}: {r['ratio']:.2f}x "
+            f"transformers (target >= {target}x): {verdict}"
         )
-        if "torch" in ours and len(ours) > 1:
-            fastest = max(ours, key=lambda b: ours[b]["rate"])
-            factor = ours[fastest]["rate"] / ours["torch"]["rate"]
-            verdict = "met" if factor <= 1.5 else "MISSED"
+    ids_rate = {
+        (r["backend"], r["batch"]): r["rate"] for r in ids_rows
+    }
+    for r in results:
+        if r["input"] != "strings" or r["backend"] != "torch":
+            continue
+        factor = ids_rate[(r["backend"], r["batch"])] / r["rate"]
+        verdict = "met" if factor <= 1.2 else "MISSED"
+        lines.append(
+            f"torch, batch {r['batch']}: strings {factor:.2f}x slower than "
+            f"ids (target <= 1.2x): {verdict}"
+        )
+    for r in results:
+        if r["backend"] == TRANSFORMERS:
+            continue
+        if r["first"] > 2.0:
             lines.append(
-                f"batch {batch}: torch within 1.5x of the fastest backend "
-                f"({fastest}): {factor:.2f}x, {verdict}"
+                f"{r['backend']}, batch {r['batch']}, {r['input']}: first "
+                f"call {r['first']:.2f} s (target <= 2 s): MISSED"
             )
     if any(r["equal"] == "False" for r in results):
         lines.append("WARNING: some generated ids differ from transformers'.")

@@ -309,17 +309,22 @@ class CachedMultiHeadAttention(keras.layers.MultiHeadAttention):
             )
         query_heads = direct_call(self._query_dense, query)
         cache = ops.cast(cache, self.compute_dtype)
+        if cache_update_index is not None:
+            # One in-place update of the whole cache (XLA updates a loop
+            # variable in place; slicing keys and values out, updating
+            # each and stacking them back copies the cache every step).
+            update = ops.stack(
+                (
+                    direct_call(self._key_dense, key),
+                    direct_call(self._value_dense, value),
+                ),
+                axis=1,
+            )
+            cache = ops.slice_update(
+                cache, [0, 0, cache_update_index, 0, 0], update
+            )
         key_heads = cache[:, 0, ...]
         value_heads = cache[:, 1, ...]
-        if cache_update_index is not None:
-            start = [0, cache_update_index, 0, 0]
-            key_heads = ops.slice_update(
-                key_heads, start, direct_call(self._key_dense, key)
-            )
-            value_heads = ops.slice_update(
-                value_heads, start, direct_call(self._value_dense, value)
-            )
-            cache = ops.stack((key_heads, value_heads), axis=1)
         mask = None
         if attention_mask is not None:
             # `(batch, target, source)` -> `(batch, 1, target, source)`.

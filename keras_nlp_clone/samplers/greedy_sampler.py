@@ -45,5 +45,20 @@ class GreedySampler(Sampler):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
 
+    def next_token_from_logits(self, logits):
+        # The softmax keeps the order of the logits (`temperature` > 0), so
+        # the argmax of the logits is the same token, without an
+        # exponential over the vocabulary per step; it is also what
+        # `transformers` takes, and it cannot merge two close logits into
+        # equal float32 probabilities. A subclass that changes the
+        # distribution or the choice keeps the general path.
+        kind = type(self)
+        if (
+            kind.compute_probabilities is Sampler.compute_probabilities
+            and kind.get_next_token is GreedySampler.get_next_token
+        ):
+            return ops.argmax(logits, axis=-1)
+        return super().next_token_from_logits(logits)
+
     def get_next_token(self, probabilities):
         return ops.argmax(probabilities, axis=-1)

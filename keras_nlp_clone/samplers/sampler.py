@@ -247,8 +247,7 @@ class Sampler:
 
         def body(prompt, cache, index):
             logits, _, cache = next(prompt, cache, index)
-            probabilities = self.compute_probabilities(logits)
-            next_token = self.get_next_token(probabilities)
+            next_token = self.next_token_from_logits(logits)
             next_token = ops.cast(next_token, prompt.dtype)
             # Positions fixed by the mask keep their prompt token.
             next_token = ops.where(
@@ -278,6 +277,21 @@ class Sampler:
         """
         logits = ops.cast(logits, "float32")
         return keras.activations.softmax(logits / self.temperature, axis=-1)
+
+    def next_token_from_logits(self, logits):
+        """The token the loop writes at each step:
+        `get_next_token(compute_probabilities(logits))`.
+
+        Subclasses may skip the softmax when it cannot change the choice
+        (`GreedySampler` takes the argmax of the logits).
+
+        Args:
+            logits: float tensor of shape `(batch, vocab)`.
+
+        Returns:
+            An int tensor of shape `(batch,)`.
+        """
+        return self.get_next_token(self.compute_probabilities(logits))
 
     def get_next_token(self, probabilities):
         """Picks the next token of each sequence.

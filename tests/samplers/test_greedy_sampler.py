@@ -79,3 +79,38 @@ class TestGreedySampler(TestCase):
             reference_greedy(model, [6, 0], MAX_LENGTH),
         ]
         assert compiled.tolist() == eager.tolist()
+
+    def test_argmax_of_logits_where_softmax_would_tie(self):
+        # exp(-1e-8) rounds to 1.0 in float32: both tokens get probability
+        # 0.5 after the softmax, whose argmax would be token 0. The larger
+        # logit is token 1, which is what `transformers` picks too.
+        logits = np.full((1, VOCAB), -10.0, "float32")
+        logits[0, :2] = [0.0, 1e-8]
+        assert logits[0, 1] > logits[0, 0]
+        probabilities = GreedySampler().compute_probabilities(logits)
+        probabilities = to_numpy(probabilities)
+        assert probabilities[0, 0] == probabilities[0, 1]
+
+        def next(prompt, cache, index):
+            return logits, None, cache
+
+        prompt = np.zeros((1, 3), "int32")
+        output = GreedySampler()(next, prompt, index=1)
+        assert to_numpy(output).tolist() == [[0, 1, 1]]
+
+    def test_subclass_choosing_from_probabilities_keeps_them(self):
+        seen = []
+
+        class Recording(GreedySampler):
+            def get_next_token(self, probabilities):
+                seen.append(tuple(probabilities.shape))
+                return super().get_next_token(probabilities)
+
+        logits = np.eye(VOCAB, dtype="float32")[[3]] * 5.0
+
+        def next(prompt, cache, index):
+            return logits, None, cache
+
+        output = Recording()(next, np.zeros((1, 3), "int32"), index=1)
+        assert to_numpy(output).tolist() == [[0, 3, 3]]
+        assert seen and seen[0] == (1, VOCAB)
