@@ -89,3 +89,30 @@ def print_table(header, rows):
 
 def median(values):
     return statistics.median(values)
+
+
+def print_report(title, header, rows, lines, output=None):
+    """Prints the machine header, the table and the verdict `lines`; with
+    `output`, also writes them as Markdown (title, machine and command as
+    a list, the table, the verdicts as a list) to that file."""
+    print_header(title)
+    print_table(header, rows)
+    for line in lines:
+        print(line)
+    if not output:
+        return
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        print(f"{title}.\n")
+        for line in machine_lines():
+            print(f"- {line}")
+        print(f"- command: `{command_line()}`\n")
+        print_table(header, rows)
+        print()
+        for line in lines:
+            print(f"- {line}")
+    with open(output, "w") as f:
+        f.write(buffer.getvalue())

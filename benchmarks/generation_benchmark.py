@@ -426,26 +426,7 @@ def main():
               "ms/step", "new tok/s", "vs HF", "ids equal"]
     rows = build_rows(results)
     lines = verdicts(results)
-    bench_utils.print_header(title)
-    bench_utils.print_table(header, rows)
-    for line in lines:
-        print(line)
-    if args.output:
-        import contextlib
-        import io
-
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            print(f"{title}.\n")
-            for line in bench_utils.machine_lines():
-                print(f"- {line}")
-            print(f"- command: `{bench_utils.command_line()}`\n")
-            bench_utils.print_table(header, rows)
-            print()
-            for line in lines:
-                print(f"- {line}")
-        with open(args.output, "w") as f:
-            f.write(buffer.getvalue())
+    bench_utils.print_report(title, header, rows, lines, args.output)
     if any(r["equal"] == "False" for r in results):
         sys.exit("ERROR: generated ids differ from transformers'.")
 

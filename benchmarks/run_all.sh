@@ -31,6 +31,9 @@ if [ -f benchmarks/tokenization_benchmark.py ]; then
 fi
 run python benchmarks/byte_pair_tokenization_benchmark.py
 run python benchmarks/generation_benchmark.py
+run python benchmarks/fit_benchmark.py
+# shellcheck disable=SC2086
+run python benchmarks/transformers_comparison_benchmark.py --backends ${BACKENDS}
 run python benchmarks/sharded_predict_benchmark.py
 run python benchmarks/lora_benchmark.py
 for backend in ${BACKENDS}; do

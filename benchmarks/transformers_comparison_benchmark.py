@@ -536,26 +536,7 @@ def main():
     )
     header = ["case", TRANSFORMERS] + list(args.backends)
     rows, lines = table(args, results)
-    bench_utils.print_header(title)
-    bench_utils.print_table(header, rows)
-    for line in lines:
-        print(line)
-    if args.output:
-        import contextlib
-        import io
-
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            print(f"{title}.\n")
-            for line in bench_utils.machine_lines():
-                print(f"- {line}")
-            print(f"- command: `{bench_utils.command_line()}`\n")
-            bench_utils.print_table(header, rows)
-            print()
-            for line in lines:
-                print(f"- {line}")
-        with open(args.output, "w") as f:
-            f.write(buffer.getvalue())
+    bench_utils.print_report(title, header, rows, lines, args.output)
     if any(results[w] is None for w in results):
         sys.exit("ERROR: a worker failed (see above).")
 
