@@ -17,6 +17,7 @@ from keras_nlp_clone.utils.tensor_utils import convert_preprocessing_outputs
 from keras_nlp_clone.utils.tensor_utils import in_no_convert_scope
 from keras_nlp_clone.utils.tensor_utils import in_tf_graph
 from keras_nlp_clone.utils.tensor_utils import is_string_dtype
+from keras_nlp_clone.utils.tensor_utils import ragged_constant
 from keras_nlp_clone.utils.tensor_utils import ragged_to_list
 
 VOCAB_FILENAME = "vocabulary.txt"
@@ -845,11 +846,7 @@ def _to_id_tensor(inputs):
             # The tokenization of "": no ids.
             return tf.zeros([0], dtype=tf.int32)
         if all(isinstance(x, (list, tuple, np.ndarray)) for x in inputs):
-            tensor = tf.ragged.constant([list(x) for x in inputs])
-            if tensor.flat_values.shape[0] == 0:
-                # Only empty rows (e.g. the tokenization of `[""]`): no
-                # leaf tells the dtype, and `tf.ragged.constant` says float.
-                tensor = tf.cast(tensor, tf.int32)
+            tensor = ragged_constant([list(x) for x in inputs])
         else:
             tensor = tf.constant(inputs)
     elif isinstance(inputs, (int, np.integer, str)):

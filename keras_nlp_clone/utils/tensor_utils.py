@@ -73,13 +73,7 @@ def _to_tf(x):
         if isinstance(first, (str, bytes)):
             return tf.constant(x)
         if isinstance(first, (list, tuple)) or _is_ragged_list(x):
-            ragged = tf.ragged.constant(x)
-            if ragged.flat_values.shape[0] == 0 and ragged.dtype.is_floating:
-                # Only empty rows (e.g. `[[], []]`): no leaf gives the dtype
-                # and `tf.ragged.constant` says float32; empty rows of ids
-                # are meant (packers would return float ids otherwise).
-                ragged = tf.cast(ragged, tf.int32)
-            return ragged
+            return ragged_constant(x)
         x = np.asarray(x)
     if isinstance(x, np.ndarray):
         if x.dtype.kind in ("U", "S", "O"):
@@ -89,6 +83,27 @@ def _to_tf(x):
         return tf.constant(x)
     # Backend tensors (jax.Array, torch.Tensor, ...) go through NumPy.
     return tf.constant(keras.ops.convert_to_numpy(x))
+
+
+def ragged_constant(rows):
+    """`tf.ragged.constant(rows)`, with int32 ids for rows without values.
+
+    Rows that are all empty (e.g. `[[], []]`, the tokenization of `["",
+    ""]`) have no leaf to give the dtype, and `tf.ragged.constant` makes
+    them float32; empty rows of token ids are meant, so they become int32
+    (packers and `detokenize` would otherwise return or refuse float ids).
+
+    Args:
+        rows: a nested list (or tuple) of ids or strings, at least one row.
+
+    Returns:
+        A `tf.RaggedTensor`; int32 when it holds no value and TensorFlow
+        inferred a float dtype.
+    """
+    ragged = tf.ragged.constant(rows)
+    if ragged.flat_values.shape[0] == 0 and ragged.dtype.is_floating:
+        ragged = tf.cast(ragged, tf.int32)
+    return ragged
 
 
 def _is_ragged_list(x):
