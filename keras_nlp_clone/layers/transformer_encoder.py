@@ -9,6 +9,7 @@ from keras_nlp_clone.layers.cached_multi_head_attention import (
 from keras_nlp_clone.layers.transformer_layer_utils import check_block_arguments
 from keras_nlp_clone.layers.transformer_layer_utils import dense_kwargs
 from keras_nlp_clone.layers.transformer_layer_utils import get_keras_mask
+from keras_nlp_clone.layers.transformer_layer_utils import may_read_raw_kernel
 from keras_nlp_clone.layers.transformer_layer_utils import (
     merge_padding_and_attention_mask,
 )
@@ -241,6 +242,10 @@ class TransformerEncoder(keras.layers.Layer):
         keras_mask = get_keras_mask(inputs)
         if padding_mask is None:
             padding_mask = keras_mask
+        if not return_attention_scores and self._torch_fast_path_ok():
+            return self._torch_call(
+                inputs, padding_mask, attention_mask, training
+            )
         mask = merge_padding_and_attention_mask(
             inputs, padding_mask, attention_mask
         )
@@ -281,6 +286,149 @@ class TransformerEncoder(keras.layers.Layer):
 
         if return_attention_scores:
             return x, scores
+        return x
+
+    def _torch_fast_path_ok(self):
+        """Whether `call` may run as `_torch_call`: on PyTorch, for float32
+        (or any single-dtype) weights and computation, with plain `Dense`
+        and `LayerNormalization` sublayers and the standard attention
+        (no LoRA, no quantization, no gate, no sliding window)."""
+        if keras.config.backend() != "torch":
+            return False
+        attention = self._self_attention_layer
+        policy = self.dtype_policy
+        dense_layers = (
+            self._feedforward_intermediate_dense,
+            self._feedforward_output_dense,
+        )
+        norms = (
+            self._self_attention_layer_norm,
+            self._feedforward_layer_norm,
+        )
+        return (
+            policy.compute_dtype == policy.variable_dtype
+            and getattr(policy, "quantization_mode", None) is None
+            and type(attention) is CachedMultiHeadAttention
+            and attention.dtype_policy.compute_dtype == policy.compute_dtype
+            and not attention._use_gate
+            and attention._sliding_window is None
+            and attention._dropout == self.dropout
+            and attention._torch_fast_path_ok()
+            and all(
+                type(d) is keras.layers.Dense and may_read_raw_kernel(d)
+                for d in dense_layers
+            )
+            and all(
+                type(n) is keras.layers.LayerNormalization
+                and n.axis in (-1, [-1])
+                and n.center
+                and n.scale
+                and not n.rms_scaling
+                for n in norms
+            )
+        )
+
+    def _torch_call(self, inputs, padding_mask, attention_mask, training):
+        """`call` in PyTorch ops, for training and inference alike.
+
+        The same arithmetic as the Keras sublayers (query, key and value
+        projections, scaled dot-product attention with the probabilities
+        dropped out in training, output projection, dropout, residual,
+        layer norm, feedforward), with three differences in how it runs:
+        the three projections are one matrix product on the kernels
+        reshaped to 2D and concatenated; the attention is PyTorch's
+        `scaled_dot_product_attention` (its dropout applies to the
+        probabilities, as `keras.layers.MultiHeadAttention`'s does); and a
+        padding mask alone stays `(batch, 1, 1, seq)` instead of being
+        broadcast to `(batch, seq, seq)`. Dropout draws from PyTorch's
+        global generator (seeded by `keras.utils.set_random_seed`), not
+        from a Keras `SeedGenerator`. Each `keras.ops` call and each
+        `Layer.__call__` costs tens of microseconds of dispatch on this
+        backend, and Keras' attention runs the scores through separate
+        einsum, masking, softmax and dropout ops; this path cut the train
+        step of a 2-layer, hidden-128 BERT classifier (see "Fit on raw
+        strings" in `docs/benchmarks.md`).
+        """
+        import torch
+
+        functional = torch.nn.functional
+        attention = self._self_attention_layer
+        rate = self.dropout if training else 0.0
+        hidden_dim = inputs.shape[-1]
+
+        def linear(dense, x):
+            # `Dense` kernels are `(in, out)`, the attention output's
+            # `(heads, head_dim, out)`: as `(in, out)` either way.
+            kernel = dense.kernel.value
+            kernel = kernel.reshape(-1, kernel.shape[-1])
+            bias = None if dense.bias is None else dense.bias.value
+            return functional.linear(x, kernel.t(), bias)
+
+        def layer_norm(norm, x):
+            return functional.layer_norm(
+                x,
+                (hidden_dim,),
+                weight=norm.gamma.value,
+                bias=norm.beta.value,
+                eps=norm.epsilon,
+            )
+
+        mask = None
+        if padding_mask is not None:
+            # Keys only: `(batch, 1, 1, seq)`, broadcast by the attention.
+            mask = torch.as_tensor(padding_mask).to(torch.bool)[:, None, None]
+        if attention_mask is not None:
+            attention_mask = torch.as_tensor(attention_mask).to(torch.bool)
+            attention_mask = attention_mask[:, None]
+            mask = attention_mask if mask is None else mask & attention_mask
+
+        x = inputs
+        residual = x
+        if self.normalize_first:
+            x = layer_norm(self._self_attention_layer_norm, x)
+        dense = (
+            attention._query_dense,
+            attention._key_dense,
+            attention._value_dense,
+        )
+        kernel = torch.cat(
+            [d.kernel.value.reshape(hidden_dim, -1) for d in dense], dim=1
+        )
+        bias = None
+        if attention._use_bias:
+            bias = torch.cat([d.bias.value.reshape(-1) for d in dense])
+        batch, length = x.shape[0], x.shape[1]
+        num_heads, head_dim = self.num_heads, attention._key_dim
+        # `(batch, length, 3, heads, dim)` -> 3 x `(batch, heads, length,
+        # dim)`.
+        qkv = functional.linear(x, kernel.t(), bias)
+        qkv = qkv.view(batch, length, 3, num_heads, head_dim)
+        query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
+        # A query row with no key to attend to gets zeros (PyTorch's
+        # boolean-mask semantics), as `keras.layers.Softmax` gives them.
+        attended = functional.scaled_dot_product_attention(
+            query,
+            key,
+            value,
+            attn_mask=mask,
+            dropout_p=rate,
+            scale=1.0 / float(head_dim) ** 0.5,
+        )
+        attended = attended.transpose(1, 2).reshape(batch, length, -1)
+        x = linear(attention._output_dense, attended)
+        x = functional.dropout(x, rate, training=bool(training)) + residual
+        if not self.normalize_first:
+            x = layer_norm(self._self_attention_layer_norm, x)
+
+        residual = x
+        if self.normalize_first:
+            x = layer_norm(self._feedforward_layer_norm, x)
+        intermediate = self._feedforward_intermediate_dense
+        x = intermediate.activation(linear(intermediate, x))
+        x = linear(self._feedforward_output_dense, x)
+        x = functional.dropout(x, rate, training=bool(training)) + residual
+        if not self.normalize_first:
+            x = layer_norm(self._feedforward_layer_norm, x)
         return x
 
     def get_config(self):

@@ -305,3 +305,90 @@ class TestTransformerEncoder(TestCase):
     def test_invalid_arguments(self, kwargs, match):
         with pytest.raises(ValueError, match=match):
             TransformerEncoder(**kwargs)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "torch", reason="The PyTorch path only."
+)
+class TestTransformerEncoderTorchPath(TestCase):
+    """`_torch_call` (the PyTorch fast path) against the oracle of the same
+    layer run through its Keras sublayers (`_torch_fast_path_ok` off)."""
+
+    def run_both(self, layer, fn):
+        fast = fn()
+        layer._torch_fast_path_ok = lambda: False
+        try:
+            slow = fn()
+        finally:
+            del layer._torch_fast_path_ok
+        return fast, slow
+
+    @pytest.mark.parametrize("normalize_first", [False, True])
+    def test_outputs_match_keras_sublayers(self, normalize_first):
+        # Dropout > 0 sends Keras' attention through its explicit softmax
+        # path; in inference dropout is the identity on both.
+        layer = TransformerEncoder(
+            INTERMEDIATE, HEADS, dropout=0.1, activation=gelu_exact,
+            normalize_first=normalize_first,
+        )
+        inputs = random_inputs()
+        # Row 1 of the batch has only padding: no key to attend to.
+        padding_mask = np.array([[1, 1, 1, 0, 0], [0] * 5])
+        causal = np.tril(np.ones((SEQ, SEQ), "int32"))[None].repeat(BATCH, 0)
+        layer(inputs)
+        assert layer._torch_fast_path_ok()
+        for kwargs in (
+            {},
+            {"padding_mask": padding_mask},
+            {"attention_mask": causal},
+            {"padding_mask": padding_mask, "attention_mask": causal},
+        ):
+            fast, slow = self.run_both(
+                layer, lambda: to_numpy(layer(inputs, **kwargs))
+            )
+            self.assertAllClose(fast, slow, atol=2e-6, rtol=1e-5)
+
+    def test_gradients_match_keras_sublayers(self):
+        import torch
+
+        layer = TransformerEncoder(INTERMEDIATE, HEADS, activation="relu")
+        inputs = random_inputs()
+        padding_mask = np.array([[1, 1, 1, 0, 0], [1] * 5])
+        weights = torch.tensor(random_inputs(seed=1))
+        layer(inputs)
+
+        def gradients():
+            x = torch.tensor(inputs, requires_grad=True)
+            outputs = layer(x, padding_mask=padding_mask, training=True)
+            (outputs * weights).sum().backward()
+            grads = [x.grad.numpy().copy()]
+            for variable in layer.trainable_weights:
+                grads.append(variable.value.grad.numpy().copy())
+                variable.value.grad = None
+            return grads
+
+        fast, slow = self.run_both(layer, gradients)
+        assert len(fast) == 17
+        for a, b in zip(fast, slow):
+            self.assertAllClose(a, b, atol=1e-5, rtol=1e-5)
+
+    def test_dropout_in_training_is_seeded_and_scaled(self):
+        layer = TransformerEncoder(INTERMEDIATE, HEADS, dropout=0.5)
+        inputs = random_inputs()
+        keras.utils.set_random_seed(3)
+        a = to_numpy(layer(inputs, training=True))
+        keras.utils.set_random_seed(3)
+        b = to_numpy(layer(inputs, training=True))
+        self.assertAllEqual(a, b)
+        assert not np.allclose(a, to_numpy(layer(inputs, training=False)))
+
+    def test_falls_back_for_lora_and_scores(self):
+        layer = TransformerEncoder(INTERMEDIATE, HEADS)
+        inputs = random_inputs()
+        layer(inputs)
+        assert layer._torch_fast_path_ok()
+        # Attention scores need the explicit path; it still gives them.
+        _, scores = layer(inputs, return_attention_scores=True)
+        assert tuple(scores.shape) == (BATCH, HEADS, SEQ, SEQ)
+        layer._feedforward_output_dense.enable_lora(2)
+        assert not layer._torch_fast_path_ok()
