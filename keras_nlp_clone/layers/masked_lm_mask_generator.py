@@ -1,15 +1,18 @@
 """Random masking of token ids for masked language model pretraining."""
 
+import random
+
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.layers.preprocessing_layer import PreprocessingLayer
 from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
-from keras_nlp_clone.utils.lazy_module import tf_text
 from keras_nlp_clone.utils.tensor_utils import convert_to_ragged_batch
 from keras_nlp_clone.utils.tensor_utils import preprocessing_function
 
-# `RandomItemSelector` takes a per-row cap; "no cap" is the largest int32.
-_NO_LIMIT = 2**31 - 1
+# Sort keys of tokens that cannot be selected, and of padding when ragged
+# rows are made dense (uniform draws are in [0, 1)).
+_UNSELECTABLE_KEY = 2.0
+_PADDING_KEY = 3.0
 
 
 @keras_nlp_clone_export
@@ -24,11 +27,22 @@ class MaskedLMMaskGenerator(PreprocessingLayer):
     and otherwise left unchanged. The model is trained to predict the
     original ids at the selected positions.
 
-    The selection uses TensorFlow Text's `RandomItemSelector`,
-    `MaskValuesChooser` and `mask_language_model`. The body is TensorFlow
-    ops: the layer works eagerly under every Keras backend and inside
-    `tf.data.Dataset.map` (the usual place, so that every epoch draws new
-    masks).
+    This is the selection of TensorFlow Text's `RandomItemSelector` and
+    `MaskValuesChooser` (the number selected in a row is
+    `ceil(mask_selection_rate * selectable tokens)`, capped at
+    `mask_selection_length`, chosen uniformly among the selectable
+    tokens), drawn with stateless TensorFlow ops keyed by one seed pair per
+    call. The pairs come from a `tf.random.Generator` held by the layer, so
+    every call draws new masks, also across `tf.data` iterators: a
+    `Dataset.map` over this layer (or a preprocessor using it) gives new
+    masks every epoch even when a new iterator is made per epoch under
+    `keras.utils.set_random_seed` (TensorFlow's stateful random ops replay
+    the same draws on every new iterator). The body is TensorFlow ops: the
+    layer works eagerly under every Keras backend and inside
+    `tf.data.Dataset.map`. Mapped with `num_parallel_calls`, batches take
+    the generator's draws in the order the parallel calls run, so masks are
+    then not repeatable run to run; `Task.fit` maps masking preprocessors
+    sequentially for that reason.
 
     Args:
         vocabulary_size: int. The size of the vocabulary; random replacement
@@ -48,6 +62,10 @@ class MaskedLMMaskGenerator(PreprocessingLayer):
         random_token_rate: float. The probability that a selected token
             becomes a random id. `mask_token_rate + random_token_rate` must
             not exceed 1. Defaults to `0.1`.
+        seed: int or `None`. Seeds the layer's random generator. When
+            `None`, a seed is drawn from Python's `random` module (so
+            `keras.utils.set_random_seed` makes runs repeat). Defaults to
+            `None`.
         **kwargs: passed to `keras.layers.Layer` (`name`, `dtype`, ...). The
             layer's `dtype` (float32 by default) is that of `mask_weights`.
 
@@ -112,6 +130,7 @@ class MaskedLMMaskGenerator(PreprocessingLayer):
         unselectable_token_ids=[0],
         mask_token_rate=0.8,
         random_token_rate=0.1,
+        seed=None,
         **kwargs,
     ):
         owner = type(self).__name__
@@ -145,6 +164,7 @@ class MaskedLMMaskGenerator(PreprocessingLayer):
             mask_selection_length,
             allow_none=True,
         )
+        argument_checks.check_integer(owner, "seed", seed, allow_none=True)
         super().__init__(**kwargs)
         self.vocabulary_size = vocabulary_size
         self.mask_selection_rate = mask_selection_rate
@@ -154,26 +174,89 @@ class MaskedLMMaskGenerator(PreprocessingLayer):
         self.mask_token_rate = mask_token_rate
         self.random_token_rate = random_token_rate
 
-        self._item_selector = tf_text.RandomItemSelector(
-            max_selections_per_batch=mask_selection_length or _NO_LIMIT,
-            selection_rate=mask_selection_rate,
-            unselectable_ids=self.unselectable_token_ids,
+        self.seed = seed
+        # Created now, eagerly and on the CPU: `tf.data` traces `call` in a
+        # graph, where no variable may be created, and runs on the host.
+        with tf.init_scope(), tf.device("/CPU:0"):
+            self._generator = tf.random.Generator.from_seed(
+                random.randint(1, int(1e9)) if seed is None else seed
+            )
+
+    def _select(self, x, seed):
+        """A boolean vector over `x.flat_values`: the selected tokens."""
+        flat = x.flat_values
+        selectable = tf.ones_like(flat, dtype=tf.bool)
+        if self.unselectable_token_ids:
+            unselectable = tf.constant(self.unselectable_token_ids, flat.dtype)
+            selectable = ~tf.reduce_any(
+                tf.equal(flat[:, None], unselectable[None, :]), axis=-1
+            )
+        num_selectable = tf.reduce_sum(
+            x.with_flat_values(tf.cast(selectable, tf.int64)), axis=1
         )
-        self._values_chooser = tf_text.MaskValuesChooser(
-            vocab_size=vocabulary_size,
-            mask_token=mask_token_id,
-            mask_token_rate=mask_token_rate,
-            random_token_rate=random_token_rate,
+        num_to_select = tf.cast(
+            tf.math.ceil(
+                tf.cast(num_selectable, tf.float32) * self.mask_selection_rate
+            ),
+            tf.int64,
+        )
+        if self.mask_selection_length is not None:
+            num_to_select = tf.minimum(
+                num_to_select, self.mask_selection_length
+            )
+        # A uniform random order of each row's selectable tokens: the
+        # `num_to_select` first in it are selected.
+        keys = tf.random.stateless_uniform(
+            tf.shape(flat), seed=tf.random.experimental.stateless_fold_in(seed, 0)
+        )
+        keys = tf.where(selectable, keys, _UNSELECTABLE_KEY)
+        dense_keys = x.with_flat_values(keys).to_tensor(_PADDING_KEY)
+        ranks = tf.argsort(tf.argsort(dense_keys, axis=1, stable=True), axis=1)
+        ranks = tf.RaggedTensor.from_tensor(
+            ranks, lengths=x.row_lengths()
+        ).flat_values
+        rows = x.value_rowids()
+        return selectable & (
+            tf.cast(ranks, tf.int64) < tf.gather(num_to_select, rows)
+        )
+
+    def _mask_values(self, flat, seed):
+        """What each token becomes if selected: the mask token
+        (`mask_token_rate`), a random id (`random_token_rate`) or itself."""
+        choice = tf.random.stateless_uniform(
+            tf.shape(flat), seed=tf.random.experimental.stateless_fold_in(seed, 1)
+        )
+        random_ids = tf.random.stateless_uniform(
+            tf.shape(flat),
+            seed=tf.random.experimental.stateless_fold_in(seed, 2),
+            minval=0,
+            maxval=self.vocabulary_size,
+            dtype=tf.int64,
+        )
+        values = tf.where(
+            choice < self.random_token_rate + self.mask_token_rate,
+            tf.cast(random_ids, flat.dtype),
+            flat,
+        )
+        return tf.where(
+            choice < self.mask_token_rate,
+            tf.constant(self.mask_token_id, flat.dtype),
+            values,
         )
 
     @preprocessing_function
     def call(self, inputs):
         x, unbatched, rectangular = convert_to_ragged_batch(inputs)
-        token_ids, mask_positions, mask_ids = tf_text.mask_language_model(
-            x,
-            item_selector=self._item_selector,
-            mask_values_chooser=self._values_chooser,
+        seed = self._generator.make_seeds(1)[:, 0]
+        selected = self._select(x, seed)
+        flat = x.flat_values
+        token_ids = x.with_flat_values(
+            tf.where(selected, self._mask_values(flat, seed), flat)
         )
+        selected = x.with_flat_values(selected)
+        positions = tf.ragged.range(x.row_lengths(), dtype=tf.int64)
+        mask_positions = tf.ragged.boolean_mask(positions, selected)
+        mask_ids = tf.ragged.boolean_mask(x, selected)
         if rectangular:
             token_ids = token_ids.to_tensor()
         mask_weights = tf.ones_like(mask_positions, dtype=self.compute_dtype)
@@ -203,6 +286,7 @@ class MaskedLMMaskGenerator(PreprocessingLayer):
                 "unselectable_token_ids": self.unselectable_token_ids,
                 "mask_token_rate": self.mask_token_rate,
                 "random_token_rate": self.random_token_rate,
+                "seed": self.seed,
             }
         )
         return config

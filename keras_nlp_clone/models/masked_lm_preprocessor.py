@@ -59,6 +59,10 @@ class MaskedLMPreprocessor(SegmentPackingPreprocessor):
         - [Devlin et al., 2019](https://arxiv.org/abs/1810.04805)
     """
 
+    # Masks come from the masker's random generator: `Task.fit` maps this
+    # preprocessor sequentially so that seeded runs repeat.
+    _draws_random = True
+
     def __init__(
         self,
         tokenizer,

@@ -192,11 +192,13 @@ class Task(EarlyAttributeMixin, keras.Model):
         then repeated without end when `repeat=True`, and the preprocessor
         is mapped over the batches. `fit` repeats and gives Keras
         `steps_per_epoch` on JAX and TensorFlow, so one iterator runs
-        through all epochs: random preprocessing (masked LM masks) is drawn
-        anew every epoch even under `keras.utils.set_random_seed` (a new
-        iterator per epoch replays the same random draws, as it still does
-        on PyTorch), and the next epoch's first batches are prepared while
-        the current one ends.
+        through all epochs and the next epoch's first batches are prepared
+        while the current one ends. Random preprocessing (masked LM masks)
+        draws from the preprocessor's own generator, new every epoch on
+        every backend; a preprocessor that draws randomness
+        (`_draws_random`) is mapped sequentially, so that under
+        `keras.utils.set_random_seed` batches get their draws in a fixed
+        order and runs repeat.
         """
         if _is_dataset(x):
             if y is not None or sample_weight is not None:
@@ -219,9 +221,10 @@ class Task(EarlyAttributeMixin, keras.Model):
             if repeat:
                 ds = ds.repeat()
         if self.preprocessor is not None:
+            draws_random = getattr(self.preprocessor, "_draws_random", False)
             ds = ds.map(
                 self._preprocess_fn(),
-                num_parallel_calls=tf.data.AUTOTUNE,
+                num_parallel_calls=None if draws_random else tf.data.AUTOTUNE,
                 deterministic=True,
             )
         if self.backbone is not None:
@@ -271,6 +274,7 @@ class Task(EarlyAttributeMixin, keras.Model):
         Returns:
             A `keras.callbacks.History`.
         """
+        self._build_optimizer()
         if not self._needs_pipeline(x):
             self._check_ids(x)
             if isinstance(validation_data, (tuple, list)):
@@ -333,6 +337,23 @@ class Task(EarlyAttributeMixin, keras.Model):
         return super().fit(
             x=ds, validation_data=validation_data, shuffle=False, **kwargs
         )
+
+    def _build_optimizer(self):
+        """Creates the optimizer's variables eagerly, before `fit` traces
+        its train step.
+
+        Keras' TensorFlow trainer (without a distribution strategy) builds
+        the optimizer inside the traced train function, where each of its
+        variables (two per weight for Adam) is created through a
+        `tf.cond` initializer: that took about a third of the first `fit`
+        step of a 2-layer BERT classifier (see "Fit on raw strings" in
+        `docs/benchmarks.md`). The variables are the same zeros either
+        way; JAX and PyTorch build the optimizer eagerly already.
+        """
+        optimizer = getattr(self, "optimizer", None)
+        if optimizer is None or optimizer.built or not self.built:
+            return
+        optimizer.build(self.trainable_variables)
 
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
         """Evaluates the task; inputs as in `fit`. Returns the loss and

@@ -120,6 +120,88 @@ class TestMaskedLMMaskGenerator(TestCase):
         assert outputs["mask_positions"].shape == (2, 3)
         assert outputs["mask_weights"].dtype == tf.float32
 
+    def test_selects_ceil_rate_of_selectable_tokens_per_row(self):
+        # TensorFlow Text's `RandomItemSelector` count: ceil(rate * n),
+        # capped by `mask_selection_length`, over selectable tokens only.
+        masker = MaskedLMMaskGenerator(
+            **{**DETERMINISTIC, "mask_selection_rate": 0.3},
+            unselectable_token_ids=[0, 1],
+        )
+        rows = [[1, 5, 6, 7, 0], [1] + list(range(2, 12)), [0, 1], [9]]
+        outputs = masker(rows)
+        counts = [len(row) for row in outputs["mask_positions"]]
+        assert counts == [1, 3, 0, 1]
+        capped = MaskedLMMaskGenerator(
+            **{**DETERMINISTIC, "mask_selection_rate": 0.3},
+            unselectable_token_ids=[0, 1],
+            mask_selection_length=2,
+        )(rows)
+        weights = keras.ops.convert_to_numpy(capped["mask_weights"])
+        assert weights.sum(axis=1).tolist() == [1.0, 2.0, 0.0, 1.0]
+
+    def test_selection_is_uniform_over_selectable_positions(self):
+        masker = MaskedLMMaskGenerator(
+            **{**DETERMINISTIC, "mask_selection_rate": 0.25}, seed=11
+        )
+        # 4000 rows of 8 selectable tokens: 2 picked per row, so each
+        # position is picked 1000 times in expectation (sd about 27).
+        outputs = masker(np.tile(np.arange(1, 9), (4000, 1)))
+        positions = np.asarray(outputs["mask_positions"]).reshape(-1)
+        counts = np.bincount(positions, minlength=8)
+        assert counts.sum() == 8000
+        assert np.all(np.abs(counts - 1000) < 150), counts
+
+    def test_random_token_rate_gives_ids_in_vocabulary(self):
+        masker = MaskedLMMaskGenerator(
+            vocabulary_size=50,
+            mask_selection_rate=1.0,
+            mask_token_id=49,
+            mask_token_rate=0.0,
+            random_token_rate=1.0,
+            unselectable_token_ids=[],
+            seed=3,
+        )
+        inputs = np.full((64, 16), 7, dtype="int32")
+        token_ids = keras.ops.convert_to_numpy(masker(inputs)["token_ids"])
+        assert token_ids.dtype == np.int32
+        assert token_ids.min() >= 0 and token_ids.max() < 50
+        # Random ids cover the vocabulary (about 20 draws per id).
+        assert len(np.unique(token_ids)) > 40
+
+    def test_seed_repeats_and_calls_redraw(self):
+        kwargs = {**DETERMINISTIC, "mask_selection_rate": 0.5, "seed": 5}
+        inputs = np.tile(np.arange(1, 17), (4, 1))
+        first = MaskedLMMaskGenerator(**kwargs)
+        second = MaskedLMMaskGenerator(**kwargs)
+        a = first(inputs)["mask_positions"]
+        self.assertAllEqual(a, second(inputs)["mask_positions"])
+        # The next call of the same layer draws new masks.
+        assert not np.array_equal(
+            np.asarray(a), np.asarray(first(inputs)["mask_positions"])
+        )
+
+    def test_new_masks_on_every_tf_data_iterator_under_global_seed(self):
+        # `fit` may make a new iterator per epoch. TensorFlow's stateful
+        # random ops replay their draws on each new iterator when a
+        # global seed is set; the layer's generator must not.
+        keras.utils.set_random_seed(1)
+        masker = MaskedLMMaskGenerator(
+            **{**DETERMINISTIC, "mask_selection_rate": 0.5},
+            mask_selection_length=8,
+        )
+        ds = tf.data.Dataset.from_tensor_slices(
+            np.tile(np.arange(1, 17), (8, 1))
+        ).batch(4).map(masker)
+
+        def epoch():
+            return np.concatenate(
+                [batch["mask_positions"].numpy() for batch in ds]
+            )
+
+        first, second = epoch(), epoch()
+        assert first.shape == second.shape == (8, 8)
+        assert not np.array_equal(first, second)
+
     def test_config(self):
         masker = MaskedLMMaskGenerator(
             vocabulary_size=30,
@@ -139,6 +221,7 @@ class TestMaskedLMMaskGenerator(TestCase):
             "unselectable_token_ids": [0, 1, 2],
             "mask_token_rate": 0.7,
             "random_token_rate": 0.2,
+            "seed": None,
         }.items():
             assert config[key] == value
         assert MaskedLMMaskGenerator.from_config(config).get_config() == config
@@ -152,6 +235,7 @@ class TestMaskedLMMaskGenerator(TestCase):
             ({"mask_token_id": 20}, "mask_token_id=20"),
             ({"vocabulary_size": 0}, "vocabulary_size=0"),
             ({"mask_selection_length": 0}, "mask_selection_length=0"),
+            ({"seed": 1.5}, "seed=1.5"),
         ],
     )
     def test_invalid_arguments(self, kwargs, match):

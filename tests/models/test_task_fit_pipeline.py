@@ -11,6 +11,7 @@ from keras_nlp_clone.models import BertMaskedLM
 from keras_nlp_clone.models import BertMaskedLMPreprocessor
 from keras_nlp_clone.models import BertPreprocessor
 from keras_nlp_clone.models import BertTokenizer
+from keras_nlp_clone.utils.lazy_module import tf
 from tests.test_case import TestCase
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [
@@ -89,45 +90,56 @@ class TestFitOnRawStrings(TestCase):
         assert fn.experimental_get_tracing_count() == 1
 
 
-class TestMaskedLMFitRedrawsMasks(TestCase):
-    @pytest.mark.xfail(
-        keras.backend.backend() == "torch",
-        reason="On PyTorch `fit` builds a new iterator per epoch, which "
-        "replays the seeded masks (see `Task._make_dataset`).",
-        strict=True,
+def _masked_lm_preprocessor():
+    return BertMaskedLMPreprocessor(
+        _tokenizer(),
+        sequence_length=12,
+        mask_selection_rate=0.5,
+        mask_selection_length=4,
     )
+
+
+def _masks_per_epoch(monkeypatch, seed, epochs=2):
+    """The mask positions and labels of each epoch of `fit`, read from the
+    dataset `Task.fit` hands to Keras, the way Keras reads it: one
+    iterator across epochs with `steps_per_epoch`, else one per epoch."""
+    preprocessor = _masked_lm_preprocessor()
+    keras.utils.set_random_seed(seed)
+    masked_lm = BertMaskedLM(_backbone(), preprocessor=preprocessor)
+    seen = {}
+
+    def keras_fit(model, x=None, **kwargs):
+        seen.update(kwargs, x=x)
+
+    monkeypatch.setattr(keras.Model, "fit", keras_fit)
+    masked_lm.fit(TEXTS, batch_size=3, epochs=epochs, shuffle=False)
+    steps = seen.get("steps_per_epoch")
+    if keras.backend.backend() == "torch":
+        assert steps is None
+    else:
+        assert steps == 2
+    iterator = iter(seen["x"])
+    result = []
+    for _ in range(epochs):
+        batches = []
+        if steps is None:
+            batches = list(seen["x"])
+        else:
+            batches = [next(iterator) for _ in range(steps)]
+        positions = np.concatenate([x["mask_positions"] for x, _, _ in batches])
+        labels = np.concatenate(
+            [np.asarray(y) * (np.asarray(w) > 0) for _, y, w in batches]
+        )
+        result.append((positions, labels))
+    original = keras.ops.convert_to_numpy(
+        preprocessor.packer(tuple([preprocessor.tokenizer(TEXTS)]))[0]
+    )
+    return result, original
+
+
+class TestMaskedLMFitRedrawsMasks(TestCase):
     def test_masks_differ_between_epochs(self, monkeypatch):
-        tokenizer = _tokenizer()
-        preprocessor = BertMaskedLMPreprocessor(
-            tokenizer,
-            sequence_length=12,
-            mask_selection_rate=0.5,
-            mask_selection_length=4,
-        )
-        keras.utils.set_random_seed(3)
-        masked_lm = BertMaskedLM(_backbone(), preprocessor=preprocessor)
-        # Capture what `Task.fit` hands to Keras, then read two epochs from
-        # it as Keras does with `steps_per_epoch` (one iterator).
-        seen = {}
-
-        def keras_fit(model, x=None, **kwargs):
-            seen.update(kwargs, x=x)
-
-        monkeypatch.setattr(keras.Model, "fit", keras_fit)
-        masked_lm.fit(TEXTS, batch_size=3, epochs=2, shuffle=False)
-        assert seen["steps_per_epoch"] == 2
-        iterator = iter(seen["x"])
-        original = keras.ops.convert_to_numpy(
-            preprocessor.packer(tuple([tokenizer(TEXTS)]))[0]
-        )
-        epochs = []
-        for _ in range(2):
-            positions, labels = [], []
-            for _ in range(seen["steps_per_epoch"]):
-                x, y, weights = next(iterator)
-                positions.append(x["mask_positions"].numpy())
-                labels.append(y.numpy() * (weights.numpy() > 0))
-            epochs.append((np.concatenate(positions), np.concatenate(labels)))
+        epochs, original = _masks_per_epoch(monkeypatch, seed=3)
         for positions, labels in epochs:
             # Each epoch's labels are the original ids at its positions.
             picked = np.take_along_axis(original, positions, axis=1)
@@ -135,13 +147,27 @@ class TestMaskedLMFitRedrawsMasks(TestCase):
         # New masks each epoch (same examples, same order).
         assert not np.array_equal(epochs[0][0], epochs[1][0])
 
+    def test_seeded_runs_repeat_their_masks(self, monkeypatch):
+        first, _ = _masks_per_epoch(monkeypatch, seed=5)
+        second, _ = _masks_per_epoch(monkeypatch, seed=5)
+        for (a, _), (b, _) in zip(first, second):
+            np.testing.assert_array_equal(a, b)
+
+    def test_user_mapped_dataset_redraws_per_iterator(self):
+        # The KerasNLP pattern: `ds.map(preprocessor)`, then `fit(ds,
+        # epochs=...)`, which iterates the dataset anew each epoch.
+        keras.utils.set_random_seed(3)
+        preprocessor = _masked_lm_preprocessor()
+        ds = tf.data.Dataset.from_tensor_slices(TEXTS).batch(3)
+        ds = ds.map(preprocessor)
+
+        def epoch():
+            return np.concatenate([x["mask_positions"] for x, _, _ in ds])
+
+        assert not np.array_equal(epoch(), epoch())
+
     def test_fit_trains_on_new_masks(self):
-        preprocessor = BertMaskedLMPreprocessor(
-            _tokenizer(),
-            sequence_length=12,
-            mask_selection_rate=0.5,
-            mask_selection_length=4,
-        )
+        preprocessor = _masked_lm_preprocessor()
         keras.utils.set_random_seed(3)
         masked_lm = BertMaskedLM(_backbone(), preprocessor=preprocessor)
         history = masked_lm.fit(TEXTS, batch_size=3, epochs=3, verbose=0)
