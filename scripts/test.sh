@@ -18,7 +18,10 @@ fi
 status=0
 for backend in jax tensorflow torch; do
     echo "=== KERAS_BACKEND=${backend} ==="
-    KERAS_BACKEND=${backend} python -m pytest -q -p no:cacheprovider "${parallel[@]}" "$@"
+    # `--durations`: the slowest tests of each backend, to keep the run
+    # inside its time budget.
+    KERAS_BACKEND=${backend} python -m pytest -q -p no:cacheprovider \
+        --durations=20 "${parallel[@]}" "$@"
     rc=$?
     # pytest exits 5 when it selected no tests: a failure here.
     if [ $rc -ne 0 ]; then
