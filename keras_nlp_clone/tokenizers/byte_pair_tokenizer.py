@@ -28,6 +28,7 @@ from keras_nlp_clone.tokenizers.tokenizer import (
     check_output_dtype,
     check_sequence_length,
 )
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.tensor_utils import (
     convert_preprocessing_outputs,
@@ -596,11 +597,9 @@ class BytePairTokenizer(Tokenizer):
         check_output_dtype(dtype, owner=self.__class__.__name__)
         super().__init__(dtype=dtype, **kwargs)
         check_sequence_length(sequence_length)
-        if not isinstance(add_prefix_space, (bool, np.bool_)):
-            raise ValueError(
-                "`add_prefix_space` must be a bool. Received: "
-                f"add_prefix_space={add_prefix_space!r}"
-            )
+        argument_checks.check_bool(
+            self.__class__.__name__, "add_prefix_space", add_prefix_space
+        )
         if unsplittable_tokens is not None:
             if isinstance(unsplittable_tokens, str) or not all(
                 isinstance(t, str) and t for t in unsplittable_tokens

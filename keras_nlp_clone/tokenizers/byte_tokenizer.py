@@ -9,6 +9,7 @@ from keras_nlp_clone.tokenizers.tokenizer import check_output_dtype
 from keras_nlp_clone.tokenizers.tokenizer import check_sequence_length
 from keras_nlp_clone.tokenizers.word_piece_tokenizer import _check_ids_eagerly
 from keras_nlp_clone.tokenizers.word_piece_tokenizer import _to_string_tensor
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.lazy_module import tf_text
 from keras_nlp_clone.utils.tensor_utils import convert_preprocessing_outputs
@@ -222,6 +223,9 @@ class ByteTokenizer(Tokenizer):
             normalization_form,
             errors,
             replacement_char,
+        )
+        argument_checks.check_bool(
+            self.__class__.__name__, "lowercase", lowercase
         )
         super().__init__(dtype=dtype, **kwargs)
         self.lowercase = bool(lowercase)

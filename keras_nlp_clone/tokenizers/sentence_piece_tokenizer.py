@@ -16,6 +16,7 @@ from keras_nlp_clone.tokenizers.word_piece_tokenizer import _dtype_name
 from keras_nlp_clone.tokenizers.word_piece_tokenizer import _to_id_tensor
 from keras_nlp_clone.tokenizers.word_piece_tokenizer import _to_string_tensor
 from keras_nlp_clone.utils.lazy_module import LazyModule
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.tensor_utils import convert_preprocessing_outputs
 from keras_nlp_clone.utils.tensor_utils import in_no_convert_scope
@@ -289,6 +290,8 @@ class SentencePieceTokenizer(Tokenizer):
         **kwargs,
     ):
         check_output_dtype(dtype, owner=self.__class__.__name__)
+        for name, value in (("add_bos", add_bos), ("add_eos", add_eos)):
+            argument_checks.check_bool(self.__class__.__name__, name, value)
         super().__init__(dtype=dtype, **kwargs)
         check_sequence_length(sequence_length)
         self.sequence_length = (

@@ -14,6 +14,7 @@ from keras_nlp_clone.tokenizers.byte_tokenizer import strip_padding
 from keras_nlp_clone.tokenizers.sentence_piece_tokenizer import to_id_tensor
 from keras_nlp_clone.tokenizers.tokenizer import Tokenizer
 from keras_nlp_clone.tokenizers.word_piece_tokenizer import _to_string_tensor
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.lazy_module import tf_text
 from keras_nlp_clone.utils.tensor_utils import in_no_convert_scope
@@ -170,6 +171,9 @@ class UnicodeCodepointTokenizer(Tokenizer):
                 "`vocabulary_size` must be a positive int or `None`. "
                 f"Received: vocabulary_size={vocabulary_size!r}"
             )
+        argument_checks.check_bool(
+            self.__class__.__name__, "lowercase", lowercase
+        )
         super().__init__(dtype=dtype, **kwargs)
         self.sequence_length = (
             None if sequence_length is None else int(sequence_length)

@@ -16,7 +16,7 @@ library's standard names (`vocabulary_size`, `num_layers`, `num_heads`,
 Layers, tokenizers, packers, samplers, metrics and preprocessors call the
 generic helpers below (`check_positive_integer`, `check_integer`,
 `check_number_in_range`, `check_positive_number`, `check_rate`,
-`check_choice`, `check_activation`, `check_divisible`) from their
+`check_choice`, `check_activation`, `check_divisible`, `check_bool`) from their
 constructors. Every message has one shape: "`Owner` needs `name` to be
 <allowed values>. Received: name=<value>." and, where it helps, a hint.
 """
@@ -25,6 +25,7 @@ import inspect
 import math
 
 import keras
+import numpy as np
 
 # Arguments that must be integers >= 1 (or `None`, where the constructor's
 # default is `None`, e.g. a classifier's `hidden_dim`).
@@ -270,6 +271,35 @@ def check_choice(owner, name, value, choices, hint=None):
         return
     listed = ", ".join(repr(choice) for choice in choices)
     _fail(owner, name, value, f"one of {listed}", hint)
+
+
+def check_bool(owner, name, value):
+    """Raises a `ValueError` unless `value` is `True` or `False`.
+
+    Strings are the mistake this catches: `lowercase="false"` is truthy,
+    so without the check a cased tokenizer would silently lowercase. NumPy
+    booleans count as the Python bool they hold; `0`, `1` and `None` are
+    refused (say `False`/`True`).
+
+    Args:
+        owner: str. The class taking the argument, for the message.
+        name: str. The argument's name.
+        value: the value received.
+
+    Raises:
+        ValueError: naming `owner`, `name` and `value`.
+
+    Example:
+
+    >>> from keras_nlp_clone.utils.argument_checks import check_bool
+    >>> check_bool("WordPieceTokenizer", "lowercase", "false")
+    Traceback (most recent call last):
+    ...
+    ValueError: `WordPieceTokenizer` needs `lowercase` to be True or False (a bool). Received: lowercase='false'.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return
+    _fail(owner, name, value, "True or False (a bool)")
 
 
 def check_divisible(owner, width_name, width, count_name, count):
