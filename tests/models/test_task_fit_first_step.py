@@ -48,7 +48,8 @@ class OptimizerBuiltAtTrainBegin(keras.callbacks.Callback):
         # second moment per trainable weight, all still zero.
         self.moments = [
             keras.ops.convert_to_numpy(v)
-            for v in optimizer._momentums + optimizer._velocities
+            for v in getattr(optimizer, "_momentums", [])
+            + getattr(optimizer, "_velocities", [])
         ]
 
 
