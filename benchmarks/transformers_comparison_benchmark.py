@@ -15,22 +15,20 @@ The parent process writes random-weight Hugging Face checkpoints once to a
 temporary directory; then transformers and each Keras backend run in their
 own subprocess (`KERAS_BACKEND` is fixed per process) on the same weights:
 
-  - `fit` (case `fit`): bert_tiny, a `BertForSequenceClassification` with 2
-    layers, hidden 128, 2 heads, intermediate 512 and the real 30,522-entry
-    BERT uncased vocabulary (`vocab.txt` of the installed all-MiniLM-L6-v2
-    checkpoint). Ours: `BertClassifier.from_preset(dir, num_classes=2)` with
-    a `BertPreprocessor` of sequence length 128, `fit(texts, labels,
-    batch_size=16, epochs=2)` on the first `--examples` real IMDB reviews
-    (raw strings; default compile: Adam 5e-5). Transformers: the same
-    reviews, shuffled each epoch, `BertTokenizerFast` to 128 tokens
-    (`padding="max_length"`, `truncation=True`), forward with labels,
-    backward, `torch.optim.Adam(lr=5e-5)` step. "epoch ex/s" is the second
-    epoch's examples / wall time (the whole pipeline); "step ex/s" the batch
-    size / median train-step time of that epoch (ours: between Keras'
-    `on_train_batch_begin` and `on_train_batch_end`; transformers: forward,
-    backward and optimizer step, tokenization excluded); "first step s"
-    the time from calling `fit` (or starting the loop) to the end of the
-    first step, compilation included.
+  - `fit` (case `fit`): `fit_benchmark.run_fit_case`, the one measurement
+    of `fit` (each case in its own subprocess): bert_tiny (2 layers, hidden
+    128, 2 heads, intermediate 512, the real 30,522-entry uncased
+    vocabulary of all-MiniLM-L6-v2, random weights), `BertClassifier.fit`
+    on `--examples` raw IMDB reviews with its `BertPreprocessor` (sequence
+    length 128, batch 16, Adam 5e-5) against a PyTorch loop of
+    `transformers`' `BertForSequenceClassification` with
+    `BertTokenizerFast` on the same reviews. "epoch ex/s" is a whole
+    epoch after the first (raw strings in, the whole pipeline); "step
+    ex/s" the batch size / median train step (ours: `fit` on the same
+    examples preprocessed into arrays; transformers: forward, backward and
+    optimizer step on a tokenized batch); "first step s" the time from
+    calling `fit` (or starting the loop) to the end of the first step,
+    compilation included.
   - `generate` (case `generate`): `generation_benchmark.py`'s workers, run
     by import: GPT-2 with 4 layers, hidden 256, the real 50,257-token
     vocabulary, 16-token IMDB prompts greedily extended to 128 tokens, on
@@ -72,6 +70,7 @@ import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_utils  # noqa: E402
+import fit_benchmark  # noqa: E402
 import generation_benchmark  # noqa: E402
 import preset_load_benchmark  # noqa: E402
 
@@ -80,11 +79,9 @@ sys.path.insert(0, ROOT)
 TRANSFORMERS = generation_benchmark.TRANSFORMERS
 CASES = ("fit", "generate", "preset")
 
-BERT_TINY = dict(num_layers=2, hidden_dim=128, num_heads=2, intermediate_dim=512)
 SEQUENCE_LENGTH = 128
 BATCH_SIZE = 16
 EPOCHS = 2
-LEARNING_RATE = 5e-5
 
 
 def parse_args():
@@ -151,20 +148,6 @@ def save_bert_checkpoint(directory, config):
 
 
 def setup(args, workdir):
-    if "fit" in args.cases:
-        sys.path.insert(0, os.path.join(ROOT, "examples"))
-        import movie_reviews_data
-
-        texts, labels = movie_reviews_data.load_imdb("train")
-        with open(os.path.join(workdir, "imdb.json"), "w") as f:
-            json.dump({
-                "texts": [str(t) for t in texts[: args.examples]],
-                "labels": [int(y) for y in labels[: args.examples]],
-            }, f)
-        save_bert_checkpoint(
-            os.path.join(workdir, "bert_tiny"),
-            hf_bert_config(30522, **BERT_TINY),
-        )
     if "preset" in args.cases:
         save_bert_checkpoint(
             os.path.join(workdir, "bert_small"),
@@ -174,12 +157,6 @@ def setup(args, workdir):
         gpt2_dir = os.path.join(workdir, "gpt2")
         os.makedirs(gpt2_dir)
         generation_benchmark.make_checkpoint(gpt2_dir, max(args.batch_sizes))
-
-
-def load_imdb(workdir):
-    with open(os.path.join(workdir, "imdb.json")) as f:
-        data = json.load(f)
-    return data["texts"], data["labels"]
 
 
 def generation_args(args):
@@ -206,49 +183,6 @@ def generation_summary(results):
 
 
 # === Transformers worker ===
-
-
-def transformers_fit(args):
-    import numpy as np
-    import torch
-    import transformers
-
-    directory = os.path.join(args.workdir, "bert_tiny")
-    texts, labels = load_imdb(args.workdir)
-    tokenizer = transformers.BertTokenizerFast.from_pretrained(directory)
-    model = transformers.BertForSequenceClassification.from_pretrained(directory)
-    model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    rng = np.random.default_rng(0)
-    labels = np.asarray(labels)
-    first_step = None
-    start = time.perf_counter()
-    for _ in range(EPOCHS):
-        epoch_start = time.perf_counter()
-        step_times = []
-        order = rng.permutation(len(texts))
-        for i in range(0, len(texts), BATCH_SIZE):
-            index = order[i: i + BATCH_SIZE]
-            inputs = tokenizer(
-                [texts[j] for j in index], padding="max_length",
-                truncation=True, max_length=SEQUENCE_LENGTH,
-                return_tensors="pt",
-            )
-            step_start = time.perf_counter()
-            loss = model(**inputs, labels=torch.tensor(labels[index])).loss
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-            now = time.perf_counter()
-            step_times.append(now - step_start)
-            if first_step is None:
-                first_step = now - start
-        epoch = time.perf_counter() - epoch_start
-    return {
-        "epoch_rate": len(texts) / epoch,
-        "step_rate": BATCH_SIZE / bench_utils.median(step_times[1:] or step_times),
-        "first_step": first_step,
-    }
 
 
 def transformers_preset(args):
@@ -281,8 +215,6 @@ def run_transformers(args):
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
     results = {}
-    if "fit" in args.cases:
-        results["fit"] = transformers_fit(args)
     if "generate" in args.cases:
         results["generate"] = generation_summary(
             generation_benchmark.run_transformers(generation_args(args))
@@ -293,60 +225,6 @@ def run_transformers(args):
 
 
 # === Keras worker ===
-
-
-def keras_fit(args):
-    import keras
-
-    import keras_nlp_clone as keras_nlp
-
-    models = keras_nlp.models
-    directory = os.path.join(args.workdir, "bert_tiny")
-    texts, labels = load_imdb(args.workdir)
-    classifier = models.BertClassifier.from_preset(
-        directory,
-        num_classes=2,
-        preprocessor=models.BertPreprocessor.from_preset(
-            directory, sequence_length=SEQUENCE_LENGTH
-        ),
-    )
-
-    class Timer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.first_step_end = None
-            self.epochs = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch_start = time.perf_counter()
-            self.step_times = []
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self.step_start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            now = time.perf_counter()
-            self.step_times.append(now - self.step_start)
-            if self.first_step_end is None:
-                self.first_step_end = now
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs.append(
-                (time.perf_counter() - self.epoch_start, self.step_times)
-            )
-
-    timer = Timer()
-    start = time.perf_counter()
-    classifier.fit(
-        texts, labels, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=0,
-        callbacks=[timer],
-    )
-    epoch, step_times = timer.epochs[-1]
-    return {
-        "epoch_rate": len(texts) / epoch,
-        "step_rate": BATCH_SIZE / bench_utils.median(step_times[1:] or step_times),
-        "first_step": timer.first_step_end - start,
-    }
 
 
 def keras_preset(args):
@@ -388,8 +266,6 @@ def run_keras(args):
 
         torch.set_num_threads(args.torch_threads)
     results = {}
-    if "fit" in args.cases:
-        results["fit"] = keras_fit(args)
     if "generate" in args.cases:
         results["generate"] = generation_summary(
             generation_benchmark.run_keras(generation_args(args))
@@ -400,6 +276,29 @@ def run_keras(args):
 
 
 # === Parent process ===
+
+
+def fit_case(worker, args):
+    """`fit_benchmark.run_fit_case` for one worker, in this table's keys
+    (`None` when the case failed)."""
+    print(f"# running fit, {worker} ...", file=sys.stderr, flush=True)
+    try:
+        r = fit_benchmark.run_fit_case(
+            worker,
+            examples=args.examples,
+            epochs=EPOCHS - 1,
+            batch_size=BATCH_SIZE,
+            sequence_length=SEQUENCE_LENGTH,
+            threads=args.torch_threads,
+        )
+    except RuntimeError as e:
+        print(f"# fit {worker} FAILED: {e}", file=sys.stderr)
+        return None
+    return {
+        "epoch_rate": r["epoch_ex_per_s"],
+        "step_rate": r["step_ex_per_s"],
+        "first_step": r["first_step_s"],
+    }
 
 
 def spawn(worker, args, workdir):
@@ -519,13 +418,21 @@ def main():
             json.dump(results, f)
         return
     workdir = tempfile.mkdtemp(prefix="transformers_comparison_")
+    workers = [TRANSFORMERS] + list(args.backends)
     try:
         setup(args, workdir)
-        results = {TRANSFORMERS: spawn(TRANSFORMERS, args, workdir)}
-        for backend in args.backends:
-            results[backend] = spawn(backend, args, workdir)
+        results = {}
+        for worker in workers:
+            results[worker] = (
+                spawn(worker, args, workdir)
+                if set(args.cases) - {"fit"} else {}
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    if "fit" in args.cases:
+        for worker in workers:
+            if results[worker] is not None:
+                results[worker]["fit"] = fit_case(worker, args)
 
     title = (
         "Issue 15 cases vs transformers (ratio: our speed / transformers'; "
