@@ -238,8 +238,6 @@ class KerasPresetLoader(PresetLoader):
     def load_backbone(self, cls, load_weights=True, **kwargs):
         if self.config is None:
             load_json(self.preset_dir, CONFIG_FILE)  # raises, listing files
-        from keras_nlp_clone.utils.keras_utils import skip_variable_initialization
-
         _check_family(cls, self.backbone_name(), self.preset_dir)
         self.check_file(CONFIG_FILE)
         if not load_weights:
@@ -251,26 +249,17 @@ class KerasPresetLoader(PresetLoader):
                 f"`{MODEL_WEIGHTS_FILE}`. Pass `load_weights=False` for a "
                 "randomly initialised model, or re-save the preset."
             )
-        # Every variable is overwritten from the file (a mismatch raises), so
-        # skip drawing random initial values. Building allocates many small
-        # objects; pausing the cyclic garbage collector meanwhile avoids
-        # full collections that cost more than the build (PyTorch backend).
-        import keras
-
+        # Variables start from the file's values (views of the file read once,
+        # see `WeightsFile`), so no random initial values are drawn and
+        # nothing is assigned twice; those a mismatch leaves unfilled are
+        # assigned (or the mismatch raises) in `load_into`. Building
+        # allocates many small objects; pausing the cyclic garbage collector
+        # meanwhile avoids full collections that cost more than the build.
         # Hash the weights while the model is built (hashing releases the
-        # GIL); the result is checked before any value is read.
+        # GIL); the result is checked before any value is used.
         self.checker.check_in_background(MODEL_WEIGHTS_FILE)
         with WeightsFile(path) as weights, _gc_paused():
-            # Under TensorFlow and JAX, variables start from the file's
-            # values where the file names their path: one copy, instead of
-            # filling zeros (one XLA dispatch per variable under JAX) and
-            # then assigning. PyTorch reads into place.
-            initial_values = (
-                weights.value_for
-                if keras.backend.backend() in ("tensorflow", "jax")
-                else None
-            )
-            with skip_variable_initialization(initial_values) as init:
+            with weights.initialize_variables() as init:
                 backbone = deserialize(self.config, CONFIG_FILE, **kwargs)
             self.check_file(MODEL_WEIGHTS_FILE)  # waits for the hash
             weights.load_into(backbone, skip_ids=init.initialized)

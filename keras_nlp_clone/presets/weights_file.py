@@ -3,6 +3,8 @@
 Weights are read from HDF5, never pickle.
 """
 
+import os
+
 from keras_nlp_clone.presets.errors import PresetError
 from keras_nlp_clone.presets.errors import short_message
 
@@ -24,7 +26,11 @@ def save_weights_file(model, path):
     import h5py
     import keras
 
-    with h5py.File(path, "w") as f:
+    # Data aligned to 64 bytes: loading hands JAX views of the file's bytes
+    # that XLA's CPU client can use without a copy (see `WeightsFile`).
+    with h5py.File(
+        path, "w", alignment_threshold=1, alignment_interval=64
+    ) as f:
         f.attrs["format"] = WEIGHTS_FORMAT
         f.attrs["count"] = len(model.weights)
         for i, variable in enumerate(model.weights):
@@ -60,6 +66,57 @@ def _assign_from_dataset(variable, dataset):
     variable.assign(dataset[()])
 
 
+def _read_file_aligned(path):
+    """The whole file's bytes in one NumPy `uint8` array whose start is
+    64-byte aligned (one read, no other copy), or `None` where the file
+    cannot be read so (datasets are then read one by one with h5py)."""
+    import numpy as np
+
+    try:
+        size = os.path.getsize(path)
+        buffer = np.empty(size + 64, dtype=np.uint8)
+        start = (-buffer.ctypes.data) % 64
+        data = buffer[start : start + size]
+        with open(path, "rb", buffering=0) as f:
+            view = memoryview(data)
+            read = 0
+            while read < size:
+                n = f.readinto(view[read:])
+                if not n:
+                    return None  # The file shrank meanwhile.
+                read += n
+        return data
+    except (OSError, MemoryError):
+        return None
+
+
+class _Entry:
+    """One dataset of a weights file: its variable path, shape, dtype and,
+    when its bytes lie contiguous and unfiltered in the file, their offset."""
+
+    __slots__ = ("dataset", "path", "shape", "dtype", "offset", "size")
+
+    def __init__(self, dataset):
+        import numpy as np
+
+        self.dataset = dataset
+        self.path = dataset.attrs.get("path")
+        self.shape = tuple(dataset.shape)
+        self.dtype = dataset.dtype
+        offset = None
+        if (
+            dataset.chunks is None
+            and not dataset.compression
+            and self.dtype.kind in "biuf"
+            and self.dtype.isnative
+        ):
+            offset = dataset.id.get_offset()
+            if offset is not None and offset % self.dtype.itemsize:
+                offset = None  # An unaligned view would be slow everywhere.
+        self.offset = offset
+        self.size = int(np.prod(self.shape, dtype=np.int64))
+
+
 class WeightsFile:
     """Reads a preset's weights file into a model; a context manager.
 
@@ -68,7 +125,17 @@ class WeightsFile:
     other `.weights.h5` files (Keras' own layout, e.g. KerasHub presets) are
     read by the family's KerasHub name table (`keras_hub_format.py`).
     `value_for` serves the stored value of a variable by its path, so
-    variables can be created from the file.
+    variables can be created from the file (see `initialize_variables`).
+
+    The file is read in one go into memory of its own (64-byte aligned),
+    and contiguous datasets (all that `save_weights_file` writes) are
+    served as NumPy views of it: that read is the only copy. Under JAX such
+    a view (64-byte aligned, which `save_weights_file` arranges) becomes
+    the variable's buffer as it is (XLA's CPU client aliases it), under
+    PyTorch the parameter's storage; TensorFlow copies it into its
+    variable. (The file is not memory-mapped: a model would then crash
+    when the file is overwritten in place, e.g. by `save_weights`.) Other
+    datasets are read with h5py.
 
     Raises:
         PresetError: from `load_into`, when the file is damaged or does not
@@ -78,7 +145,9 @@ class WeightsFile:
     def __init__(self, path):
         self.path = path
         self._file = None
+        self._entries = []
         self._by_path = {}
+        self._buffer = None
 
     def __enter__(self):
         import h5py
@@ -88,8 +157,17 @@ class WeightsFile:
         except OSError:
             return self  # `load_into` reports the damage.
         if self._file.attrs.get("format") == WEIGHTS_FORMAT:
-            for dataset in self._file.values():
-                self._by_path.setdefault(dataset.attrs.get("path"), dataset)
+            try:
+                count = int(self._file.attrs["count"])
+                self._entries = [
+                    _Entry(self._file[f"{i:05d}"]) for i in range(count)
+                ]
+            except (KeyError, ValueError, OSError):
+                self._entries = None  # `load_into` reports the damage.
+            for entry in self._entries or ():
+                self._by_path.setdefault(entry.path, entry)
+            if any(e.offset is not None for e in self._entries or ()):
+                self._buffer = _read_file_aligned(self.path)
         else:
             self._file.close()
             self._file = None
@@ -98,22 +176,51 @@ class WeightsFile:
     def __exit__(self, *args):
         if self._file is not None:
             self._file.close()
+        # Variables created from views keep the buffer alive.
+        self._buffer = None
+
+    def _array(self, entry):
+        """The stored array of `entry`: a view of the file's bytes read at
+        `__enter__` when it can be one, else read with h5py."""
+        if self._buffer is not None and entry.offset is not None:
+            end = entry.offset + entry.size * entry.dtype.itemsize
+            if end <= self._buffer.size:
+                return (
+                    self._buffer[entry.offset : end]
+                    .view(entry.dtype)
+                    .reshape(entry.shape)
+                )
+        return entry.dataset[()]
 
     def value_for(self, variable):
-        """The stored array for `variable`'s path (same shape), or `None`."""
-        dataset = self._by_path.get(variable.path)
-        if dataset is None or tuple(dataset.shape) != tuple(variable._shape):
+        """The stored array for `variable`'s path (same shape), or `None`.
+
+        Under JAX a `jax.Array` (sharing the view's memory when aligned),
+        under PyTorch a `torch.Tensor` sharing it, else a NumPy array.
+        """
+        entry = self._by_path.get(variable.path)
+        if entry is None or entry.shape != tuple(variable._shape):
             return None
-        value = dataset[()]
+        value = self._array(entry)
         import keras
 
-        if keras.backend.backend() == "jax":
+        backend = keras.backend.backend()
+        if backend == "jax":
             import jax
 
-            # One copy; `jnp.asarray` (what converting it would call) costs
-            # twice as much for large arrays.
+            # No copy for a 64-byte aligned view (XLA's CPU client aliases
+            # it); one copy otherwise. `jnp.asarray` would copy twice.
             return jax.device_put(value)
+        if backend == "torch":
+            import torch
+
+            return torch.from_numpy(value)
         return value
+
+    def initialize_variables(self):
+        """A context in which new variables start from this file's values
+        (see `initialize_variables_from`)."""
+        return initialize_variables_from(self.value_for)
 
     def load_into(self, model, skip_ids=()):
         """Assigns every variable of `model` from the file.
@@ -133,26 +240,28 @@ class WeightsFile:
             return
         try:
             f = self._file
+            entries = self._entries
+            if entries is None:
+                entries = [
+                    _Entry(f[f"{i:05d}"]) for i in range(int(f.attrs["count"]))
+                ]
             variables = model.weights
-            if int(f.attrs["count"]) != len(variables):
+            if len(entries) != len(variables):
                 raise ValueError(
-                    f"the file holds {int(f.attrs['count'])} variables, the "
+                    f"the file holds {len(entries)} variables, the "
                     f"model has {len(variables)}"
                 )
-            for i, variable in enumerate(variables):
-                dataset = f[f"{i:05d}"]
-                if tuple(dataset.shape) != tuple(variable.shape):
+            for i, (entry, variable) in enumerate(zip(entries, variables)):
+                if entry.shape != tuple(variable.shape):
                     raise ValueError(
-                        f"variable {i} (`{dataset.attrs.get('path')}` in the "
+                        f"variable {i} (`{entry.path}` in the "
                         f"file, `{variable.path}` in the model) has shape "
-                        f"{tuple(dataset.shape)} in the file and "
+                        f"{entry.shape} in the file and "
                         f"{tuple(variable.shape)} in the model"
                     )
-                if id(variable) in skip_ids and (
-                    dataset.attrs.get("path") == variable.path
-                ):
+                if id(variable) in skip_ids and entry.path == variable.path:
                     continue
-                _assign_from_dataset(variable, dataset)
+                _assign_from_dataset(variable, entry.dataset)
         except (OSError, ValueError, KeyError) as e:
             raise PresetError(
                 f"Could not load weights from `{self.path}` into "
@@ -160,3 +269,85 @@ class WeightsFile:
                 "damaged or was saved from a model with another config; "
                 "re-save the preset."
             ) from e
+
+
+class initialize_variables_from:
+    """Context in which new Keras variables start from given values.
+
+    Loading a preset builds a model whose every variable is then
+    overwritten from the weights file; drawing random initial values first
+    (truncated normal for tens of millions of parameters) is wasted work.
+    Inside this context a new variable takes `initial_values(variable)`
+    when that is not `None` (its id is then added to `self.initialized`, so
+    the caller can skip assigning it again); else a floating point (or
+    int8, quantized) variable starts unfilled (PyTorch) or as zeros and
+    must be assigned afterwards, and any other (a dropout's seed generator
+    state, a counter) is initialised as usual.
+
+    It swaps Keras' (private) variable initialisation hook for the duration
+    of the block; if that hook is not found (another Keras version), the
+    context does nothing and variables are initialised as usual.
+
+    Args:
+        initial_values: callable `(variable) -> value or None`, e.g.
+            `WeightsFile.value_for`.
+    """
+
+    def __init__(self, initial_values):
+        self.initial_values = initial_values
+        self.initialized = set()
+        self._patched = []
+
+    def __enter__(self):
+        import keras
+
+        try:
+            from keras.src.backend import Variable as BackendVariable
+            from keras.src.backend.common.variables import Variable
+        except ImportError:
+            return self
+        torch_backend = keras.backend.backend() == "torch"
+
+        def initialize(variable, initializer):
+            value = self.initial_values(variable)
+            if value is not None:
+                if not torch_backend:
+                    value = variable._convert_to_tensor(value)
+                # PyTorch: `_initialize` wraps the tensor in a Parameter
+                # without a copy when its dtype is the variable's.
+                variable._initialize(value)
+                self.initialized.add(id(variable))
+                return
+            dtype = keras.backend.standardize_dtype(variable._dtype)
+            if not ("float" in dtype or dtype.startswith("int8")):
+                # Not a weight: e.g. a dropout's seed generator state, which
+                # needs its own (distinct) seed, or a counter. Cheap.
+                value = initializer(variable._shape, dtype=variable._dtype)
+                variable._initialize(variable._convert_to_tensor(value))
+                return
+            if torch_backend:
+                # Unfilled memory; the caller overwrites it.
+                import torch
+
+                from keras.src.backend.torch.core import to_torch_dtype
+
+                variable._initialize(
+                    torch.empty(variable._shape, dtype=to_torch_dtype(dtype))
+                )
+                return
+            # Filled by the backend: no NumPy buffer to copy in.
+            value = keras.ops.zeros(variable._shape, dtype=dtype)
+            variable._initialize(variable._convert_to_tensor(value))
+
+        # The backend's class may override the common hook (TensorFlow does).
+        for cls in set(BackendVariable.__mro__) | {Variable}:
+            original = cls.__dict__.get("_initialize_with_initializer")
+            if original is not None:
+                self._patched.append((cls, original))
+                cls._initialize_with_initializer = initialize
+        return self
+
+    def __exit__(self, *args):
+        for cls, original in self._patched:
+            cls._initialize_with_initializer = original
+        self._patched = []

@@ -1,7 +1,9 @@
 """A WordPiece tokenizer (BERT style), built on TensorFlow Text."""
 
+import collections
 import os
 import re
+import threading
 import types
 
 import keras
@@ -186,6 +188,58 @@ def load_vocabulary_file(path):
     return lines
 
 
+# Built FastWordpiece model flatbuffers by their builder arguments
+# (vocabulary tuple included), most recently used last.
+_FAST_WORDPIECE_MODELS = collections.OrderedDict()
+_FAST_WORDPIECE_CACHE_SIZE = 8
+_FAST_WORDPIECE_LOCK = threading.Lock()
+
+
+def fast_wordpiece_model(vocabulary, max_bytes_per_word, suffix_indicator,
+                         oov_token, no_pretokenization, support_detokenization):
+    """The `tf_text` FastWordpiece model flatbuffer (bytes) of a vocabulary.
+
+    Building it is the largest part of making a WordPiece tokenizer (about
+    0.1 s for BERT's 30,522 tokens, twice per tokenizer), so built models
+    are kept by their arguments' content, the last
+    `_FAST_WORDPIECE_CACHE_SIZE` of them: loading the same vocabulary
+    again (another `from_preset` of the preset, a tokenizer and its copy in
+    a preprocessor) reuses the bytes.
+
+    Args:
+        vocabulary: tuple of str. The tokens, by id.
+        max_bytes_per_word: int. Longer words become `oov_token`.
+        suffix_indicator: str. The prefix of word-continuing pieces.
+        oov_token: str. The unknown-word token.
+        no_pretokenization: bool. Whether the model tokenizes single words
+            (`True`) or splits text into words first (`False`).
+        support_detokenization: bool. Whether the model can detokenize.
+
+    Returns:
+        bytes, the model flatbuffer for `tf_text.FastWordpieceTokenizer`.
+    """
+    key = (vocabulary, max_bytes_per_word, suffix_indicator, oov_token,
+           bool(no_pretokenization), bool(support_detokenization))
+    with _FAST_WORDPIECE_LOCK:
+        model = _FAST_WORDPIECE_MODELS.get(key)
+        if model is not None:
+            _FAST_WORDPIECE_MODELS.move_to_end(key)
+            return model
+    from tensorflow_text.core.pybinds import (
+        pywrap_fast_wordpiece_tokenizer_model_builder as builder,
+    )
+
+    model = builder.build_fast_wordpiece_model(
+        list(vocabulary), max_bytes_per_word, suffix_indicator, oov_token,
+        no_pretokenization, support_detokenization,
+    )
+    with _FAST_WORDPIECE_LOCK:
+        _FAST_WORDPIECE_MODELS[key] = model
+        while len(_FAST_WORDPIECE_MODELS) > _FAST_WORDPIECE_CACHE_SIZE:
+            _FAST_WORDPIECE_MODELS.popitem(last=False)
+    return model
+
+
 def _dtype_name(dtype):
     dtype = getattr(dtype, "name", dtype)
     return str(dtype)
@@ -356,25 +410,30 @@ class WordPieceTokenizer(Tokenizer):
             )
         if not vocabulary:
             raise ValueError(f"{source} is empty: pass at least one token.")
-        for i, token in enumerate(vocabulary):
-            if not isinstance(token, str):
-                raise ValueError(
-                    "`vocabulary` must contain only strings. Received "
-                    f"{token!r} ({type(token).__name__}) at index {i}."
-                )
-        index = {}
-        for i, token in enumerate(vocabulary):
-            if token in index:
-                where = (
-                    f"lines {index[token] + 1} and {i + 1}"
-                    if in_source
-                    else f"ids {index[token]} and {i}"
-                )
-                raise ValueError(
-                    f"{source} contains the token {token!r} twice ({where})."
-                    " Token ids must be unique: remove the duplicate."
-                )
-            index[token] = i
+        if not all(isinstance(token, str) for token in vocabulary):
+            i, token = next(
+                (i, t) for i, t in enumerate(vocabulary) if not isinstance(t, str)
+            )
+            raise ValueError(
+                "`vocabulary` must contain only strings. Received "
+                f"{token!r} ({type(token).__name__}) at index {i}."
+            )
+        index = {token: i for i, token in enumerate(vocabulary)}
+        if len(index) != len(vocabulary):
+            first = {}
+            for i, token in enumerate(vocabulary):
+                if token in first:
+                    where = (
+                        f"lines {first[token] + 1} and {i + 1}"
+                        if in_source
+                        else f"ids {first[token]} and {i}"
+                    )
+                    raise ValueError(
+                        f"{source} contains the token {token!r} twice "
+                        f"({where}). Token ids must be unique: remove the "
+                        "duplicate."
+                    )
+                first[token] = i
         if self.oov_token not in index:
             raise ValueError(
                 f"`oov_token` {self.oov_token!r} is not in the "
@@ -399,7 +458,8 @@ class WordPieceTokenizer(Tokenizer):
                 )
         # Set past Keras' attribute tracking, which would walk all 30k
         # tokens of a tuple (and wrap a list into a tracked copy).
-        object.__setattr__(self, "_vocabulary", tuple(vocabulary))
+        vocabulary = tuple(vocabulary)
+        object.__setattr__(self, "_vocabulary", vocabulary)
         self._vocabulary_index = types.MappingProxyType(index)
         self._oov_token_id = index[self.oov_token]
 
@@ -409,11 +469,7 @@ class WordPieceTokenizer(Tokenizer):
             # The model flatbuffer becomes a uint8 tensor straight from its
             # bytes: `tf_text` itself converts it through a Python list of
             # ints (about half the build time for a 30k vocabulary).
-            from tensorflow_text.core.pybinds import (
-                pywrap_fast_wordpiece_tokenizer_model_builder as builder,
-            )
-
-            model = builder.build_fast_wordpiece_model(
+            model = fast_wordpiece_model(
                 vocabulary,
                 max_bytes_per_word,
                 self.suffix_indicator,
