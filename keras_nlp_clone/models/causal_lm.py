@@ -9,6 +9,9 @@ from keras import ops
 
 from keras_nlp_clone import samplers
 from keras_nlp_clone.api_export import keras_nlp_clone_export
+from keras_nlp_clone.layers.cached_multi_head_attention import (
+    cache_updates_in_place,
+)
 from keras_nlp_clone.models.task import Task
 from keras_nlp_clone.models.task import _is_dataset
 from keras_nlp_clone.utils.lazy_module import tf
@@ -98,7 +101,9 @@ class CausalLM(Task):
       was compiled with `jit_compile=False`.
     - PyTorch: eager execution under `torch.no_grad()` (`torch.compile`
       takes minutes to compile a generation loop on a CPU, more than it
-      saves on the lengths generated here).
+      saves on the lengths generated here), with the key/value caches
+      updated in place (see
+      `layers.cached_multi_head_attention.cache_updates_in_place`).
 
     Subclasses (e.g. `GPT2CausalLM`) set `backbone_cls` and
     `preprocessor_cls`, build the functional model, and implement
@@ -268,7 +273,8 @@ class CausalLM(Task):
             import torch
 
             def function(inputs, stop_token_ids=None):
-                with torch.no_grad():
+                # The loop owns its caches: no copy per layer and token.
+                with torch.no_grad(), cache_updates_in_place():
                     return self.generate_step(inputs, stop_token_ids)
 
         else:

@@ -5,6 +5,9 @@ import pytest
 from keras_nlp_clone.layers.cached_multi_head_attention import (
     CachedMultiHeadAttention,
 )
+from keras_nlp_clone.layers.cached_multi_head_attention import (
+    cache_updates_in_place,
+)
 from tests.test_case import TestCase
 
 BATCH, SEQ, HIDDEN, HEADS, HEAD_DIM = 2, 5, 8, 2, 4
@@ -229,3 +232,36 @@ class TestCachedMultiHeadAttention(TestCase):
         assert config["use_gate"] is True
         revived = CachedMultiHeadAttention.from_config(config)
         assert revived.get_config() == config
+
+
+class TestCacheUpdatesInPlace(TestCase):
+    def test_in_place_update_equals_copy_and_only_writes_inside_context(self):
+        x = random((BATCH, 1, HIDDEN))
+        layer = CachedMultiHeadAttention(num_heads=HEADS, key_dim=HEAD_DIM)
+        layer(x, x)  # Build.
+        cache = keras.ops.convert_to_tensor(
+            random((BATCH, 2, SEQ, HEADS, HEAD_DIM), seed=3)
+        )
+        before = to_numpy(cache).copy()
+        mask = causal_mask(1, SEQ, 2)
+        args = dict(attention_mask=mask, cache_update_index=2)
+        output, copied = layer(x, x, cache=cache, **args)
+        # Outside the context the caller's cache is left as it was.
+        self.assertAllEqual(to_numpy(cache), before)
+        with cache_updates_in_place():
+            output_in_place, updated = layer(x, x, cache=cache, **args)
+        self.assertAllClose(output_in_place, output, atol=1e-6, rtol=1e-6)
+        self.assertAllClose(updated, copied, atol=1e-6, rtol=1e-6)
+        # Position 2 now holds the new key and value; the rest is kept.
+        expected = before.copy()
+        expected[:, 0, 2] = to_numpy(layer._key_dense(x))[:, 0]
+        expected[:, 1, 2] = to_numpy(layer._value_dense(x))[:, 0]
+        self.assertAllClose(updated, expected, atol=1e-5, rtol=1e-5)
+        if keras.config.backend() == "torch":
+            # The given tensor itself was written (no copy per token).
+            self.assertAllClose(
+                to_numpy(cache), expected, atol=1e-5, rtol=1e-5
+            )
+        else:
+            # Immutable tensors (JAX, TensorFlow): nothing to write.
+            self.assertAllEqual(to_numpy(cache), before)

@@ -98,6 +98,25 @@ class TestGPT2CausalLM(TestCase):
         with pytest.raises(ValueError, match="no preprocessor"):
             causal_lm.generate(prompt)
 
+    @pytest.mark.parametrize("rows", [1, 3])
+    def test_generation_head_equals_tied_embedding(self, id_lm, rows):
+        # The head picks its layout by the number of rows (one row: the
+        # transposed embedding; several: the embedding as it is, oneDNN on
+        # PyTorch), and must follow weight updates.
+        hidden_dim = id_lm.backbone.hidden_dim
+        x = np.random.default_rng(rows).standard_normal((rows, 1, hidden_dim))
+        x = keras.ops.convert_to_tensor(x.astype("float32"))
+        embeddings = id_lm.backbone.token_embedding.embeddings
+        for scale in (1.0, -2.0):
+            embeddings.assign(keras.ops.convert_to_numpy(embeddings) * scale)
+            logits = id_lm._head_projection()(x)
+            expected = np.einsum(
+                "bld,vd->blv",
+                keras.ops.convert_to_numpy(x),
+                keras.ops.convert_to_numpy(embeddings),
+            )
+            self.assertAllClose(logits, expected, atol=1e-3, rtol=1e-4)
+
     def test_mixed_prompt_lengths_equal_single_prompts(self, id_lm):
         rows = [[EOT, 260, 261, 262, 263], [EOT, 5], [EOT, 40, 41]]
         batch = id_lm.generate(_ids(id_lm, rows, 12), stop_token_ids=None)
