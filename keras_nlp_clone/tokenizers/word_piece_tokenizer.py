@@ -13,6 +13,7 @@ from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.tokenizers.tokenizer import Tokenizer
 from keras_nlp_clone.tokenizers.tokenizer import check_output_dtype
 from keras_nlp_clone.tokenizers.tokenizer import check_sequence_length
+from keras_nlp_clone.utils import argument_checks
 from keras_nlp_clone.utils.lazy_module import tf
 from keras_nlp_clone.utils.lazy_module import tf_text
 from keras_nlp_clone.utils.tensor_utils import convert_preprocessing_outputs
@@ -347,6 +348,14 @@ class WordPieceTokenizer(Tokenizer):
         **kwargs,
     ):
         check_output_dtype(dtype, owner=self.__class__.__name__)
+        for name, value in (
+            ("lowercase", lowercase),
+            ("strip_accents", strip_accents),
+            ("split", split),
+            ("split_on_cjk", split_on_cjk),
+            ("special_tokens_in_strings", special_tokens_in_strings),
+        ):
+            argument_checks.check_bool(self.__class__.__name__, name, value)
         super().__init__(dtype=dtype, **kwargs)
         check_sequence_length(sequence_length)
         if not isinstance(oov_token, str) or not oov_token:
@@ -372,14 +381,15 @@ class WordPieceTokenizer(Tokenizer):
         self.sequence_length = (
             None if sequence_length is None else int(sequence_length)
         )
-        self.lowercase = lowercase
-        self.strip_accents = strip_accents
-        self.split = split
-        self.split_on_cjk = split_on_cjk
+        # Python bools (NumPy ones would not serialize to JSON configs).
+        self.lowercase = bool(lowercase)
+        self.strip_accents = bool(strip_accents)
+        self.split = bool(split)
+        self.split_on_cjk = bool(split_on_cjk)
         self.suffix_indicator = suffix_indicator
         self.oov_token = oov_token
         self._init_special_tokens = special_tokens
-        self.special_tokens_in_strings = special_tokens_in_strings
+        self.special_tokens_in_strings = bool(special_tokens_in_strings)
         self._output_string = is_string_dtype(_dtype_name(dtype))
         self.set_vocabulary(vocabulary)
 

@@ -17,6 +17,11 @@ BOOLEAN_ARGUMENTS = [
     (tokenizers.UnicodeCodepointTokenizer, "lowercase"),
     (tokenizers.SentencePieceTokenizer, "add_bos"),
     (tokenizers.SentencePieceTokenizer, "add_eos"),
+    (tokenizers.WordPieceTokenizer, "lowercase"),
+    (tokenizers.WordPieceTokenizer, "strip_accents"),
+    (tokenizers.WordPieceTokenizer, "split"),
+    (tokenizers.WordPieceTokenizer, "split_on_cjk"),
+    (tokenizers.WordPieceTokenizer, "special_tokens_in_strings"),
 ]
 BAD_VALUES = ["false", "True", 1, 0, None]
 
@@ -40,3 +45,13 @@ def test_non_bool_is_refused(cls, name, value):
 def test_bools_are_accepted(cls, name, value):
     tokenizer = cls(**{name: value})
     assert getattr(tokenizer, name) is bool(value)
+
+
+def test_bert_tokenizer_passes_its_booleans_through_the_check():
+    from keras_nlp_clone.models import BertTokenizer
+
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a"]
+    with pytest.raises(ValueError, match="lowercase='false'"):
+        BertTokenizer(vocabulary=vocabulary, lowercase="false")
+    # `strip_accents=None` follows `lowercase`, as in BERT.
+    assert BertTokenizer(vocabulary=vocabulary).strip_accents is False
