@@ -118,12 +118,11 @@ def _masks_per_epoch(monkeypatch, seed, epochs=2):
         assert steps is None
     else:
         assert steps == 2
-    iterator = iter(seen["x"])
+    iterator = None if steps is None else iter(seen["x"])
     result = []
     for _ in range(epochs):
-        batches = []
-        if steps is None:
-            batches = list(seen["x"])
+        if iterator is None:
+            batches = list(seen["x"])  # a new iterator per epoch
         else:
             batches = [next(iterator) for _ in range(steps)]
         positions = np.concatenate([x["mask_positions"] for x, _, _ in batches])
