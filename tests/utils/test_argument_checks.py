@@ -183,3 +183,20 @@ class TestHelpers:
     def test_callable_activation_accepted(self):
         argument_checks.check_activation("X", "activation", keras.activations.relu)
         argument_checks.check_activation("X", "activation", None)
+
+    @pytest.mark.parametrize("value", [True, False])
+    def test_bools_are_accepted(self, value):
+        import numpy as np
+
+        argument_checks.check_bool("X", "lowercase", value)
+        argument_checks.check_bool("X", "lowercase", np.bool_(value))
+
+    @pytest.mark.parametrize("value", ["false", "True", 0, 1, None, 1.0, [True]])
+    def test_non_bools_are_refused(self, value):
+        expected = (
+            "`X` needs `lowercase` to be True or False (a bool). "
+            f"Received: lowercase={value!r}."
+        )
+        with pytest.raises(ValueError) as info:
+            argument_checks.check_bool("X", "lowercase", value)
+        assert str(info.value) == expected
