@@ -90,6 +90,31 @@ def _read_file_aligned(path):
         return None
 
 
+def _eager_tensor_of(array):
+    """A TensorFlow eager tensor of a NumPy array, sharing its memory when
+    the array is aligned for TensorFlow (64 bytes suffice), else a copy.
+
+    `tf.convert_to_tensor` copies every NumPy array first (so that writes to
+    the array cannot reach the tensor), then the tensor may copy again when
+    that copy is not aligned; a `tf.Variable` created from an aliasing
+    tensor takes its buffer as it is. The weights file's buffer is private
+    to the load (nothing else writes to it), so sharing it is safe, as under
+    JAX. Falls back to `array` itself (copied by TensorFlow) if TensorFlow's
+    eager tensor class is not where this expects it.
+    """
+    try:
+        from tensorflow.python.eager import context
+        from tensorflow.python.framework import dtypes
+        from tensorflow.python.framework import ops
+    except ImportError:
+        return array
+    ctx = context.context()
+    ctx.ensure_initialized()
+    return ops.EagerTensor(
+        array, ctx.device_name, dtypes.as_dtype(array.dtype).as_datatype_enum
+    )
+
+
 class _Entry:
     """One dataset of a weights file: its variable path, shape, dtype and,
     when its bytes lie contiguous and unfiltered in the file, their offset."""
@@ -132,8 +157,8 @@ class WeightsFile:
     served as NumPy views of it: that read is the only copy. Under JAX such
     a view (64-byte aligned, which `save_weights_file` arranges) becomes
     the variable's buffer as it is (XLA's CPU client aliases it), under
-    PyTorch the parameter's storage; TensorFlow copies it into its
-    variable. (The file is not memory-mapped: a model would then crash
+    PyTorch the parameter's storage, under TensorFlow the variable's
+    buffer too (through an eager tensor sharing it). (The file is not memory-mapped: a model would then crash
     when the file is overwritten in place, e.g. by `save_weights`.) Other
     datasets are read with h5py.
 
@@ -196,7 +221,9 @@ class WeightsFile:
         """The stored array for `variable`'s path (same shape), or `None`.
 
         Under JAX a `jax.Array` (sharing the view's memory when aligned),
-        under PyTorch a `torch.Tensor` sharing it, else a NumPy array.
+        under PyTorch a `torch.Tensor` sharing it, under TensorFlow an eager
+        tensor sharing it when aligned (see `_eager_tensor_of`), else a
+        NumPy array.
         """
         entry = self._by_path.get(variable.path)
         if entry is None or entry.shape != tuple(variable._shape):
@@ -215,6 +242,8 @@ class WeightsFile:
             import torch
 
             return torch.from_numpy(value)
+        if backend == "tensorflow":
+            return _eager_tensor_of(value)
         return value
 
     def initialize_variables(self):
