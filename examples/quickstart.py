@@ -10,10 +10,11 @@ sees. It then predicts a few fresh sentences, saves the fine-tuned
 classifier with `save_to_preset`, reloads it with `from_preset` and checks
 that the reloaded classifier predicts the same on the held-out reviews.
 
-The defaults (2,000 training reviews truncated to 128 tokens, one epoch,
-1,000 held-out reviews) reach 0.84 held-out accuracy in about 3 minutes on
-two idle CPU cores (10 minutes on a heavily loaded machine); see the
-`held-out accuracy:` line at the end of the output and docs/quickstart.md.
+The defaults (2,000 training reviews truncated to 256 tokens, one epoch,
+1,000 held-out reviews) reach 0.876 held-out accuracy (0.841 at 128
+tokens: most reviews are longer than 128 tokens, and their verdict is often
+at the end); see the `held-out accuracy:` line at the end of the output and
+docs/quickstart.md for the measured times and the other settings tried.
 
 Run it with:
 
@@ -83,8 +84,10 @@ def parse_args(argv=None):
     parser.add_argument(
         "--sequence_length",
         type=int,
-        default=128,
-        help="Tokens per review after truncation, [CLS] and [SEP] included.",
+        default=256,
+        help="Tokens per review after truncation, [CLS] and [SEP] included "
+        "(256 sees 59%% of the reviews whole; 128 trains about twice as "
+        "fast, 0.04 less accurate).",
     )
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch_size", type=int, default=16)
