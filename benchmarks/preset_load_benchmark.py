@@ -22,6 +22,7 @@ prints the top cProfile entries of one load.
 
 import argparse
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -65,8 +66,11 @@ def bert_vocabulary_path():
 def time_loads(load, loads, cpu_times=None):
     """Calls `load()` `loads` times; returns `(seconds_list, last_result)`.
 
-    The previous result is released before each call, so that its
-    deallocation is not counted as loading. When `cpu_times` is a list,
+    The previous result is released before each call, and collected
+    (`gc.collect()`, outside the timing: Keras models hold reference cycles,
+    which otherwise live until a later collection, so that every load
+    would get fresh memory from the kernel for its 115 MB of weights), so
+    that its deallocation is not counted as loading. When `cpu_times` is a list,
     each load's CPU seconds (`time.process_time`, all threads) are
     appended to it: on a shared machine they vary less than wall time.
     """
@@ -74,6 +78,7 @@ def time_loads(load, loads, cpu_times=None):
     result = None
     for _ in range(loads):
         result = None
+        gc.collect()
         start = time.perf_counter()
         cpu_start = time.process_time()
         result = load()
