@@ -841,17 +841,18 @@ class BytePairTokenizer(Tokenizer):
         # Per text: an int (its row is `fast_texts[i]`'s), or a list of
         # parts, each an int (a piece in `fast_texts`) or a list of ids.
         plans = []
-        for text in texts:
-            if isinstance(text, bytes):
-                if text.isascii():
-                    text = text.decode("ascii")
-            elif not text.isascii():
-                _check_surrogates(text)
-            if any(t in text for t in specials):
-                plans.append(self._tokenize_slow(state, [text]))
+        for original in texts:
+            if isinstance(original, bytes):
+                # Invalid UTF-8 becomes lone surrogates, tokenized byte by
+                # byte by the Python core.
+                text = original.decode("utf-8", "surrogateescape")
+            else:
+                text = original
+                if not text.isascii():
+                    _check_surrogates(text)
+            if specials and any(t in text for t in specials):
+                plans.append(self._tokenize_slow(state, [original]))
                 continue
-            if isinstance(text, bytes):
-                text = text.decode("utf-8", "surrogateescape")
             if prefix:
                 text = prefix + text
             if text.isascii():

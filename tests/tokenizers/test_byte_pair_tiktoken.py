@@ -215,7 +215,13 @@ class TestSameIds(TestCase):
         assert sum(len(ids) == 1 for ids in with_fast) > 30_000
 
     def test_options_match_python_core(self, real_texts):
-        texts = real_texts[:40] + ["a<|endoftext|>b é", "<|endoftext|>"]
+        texts = real_texts[:40] + [
+            "a<|endoftext|>b é",
+            "<|endoftext|>",
+            "x<|endoftext|>\u00e9".encode(),
+            b"\xff<|endoftext|> \xfe",
+            b"plain <|endoftext|>",
+        ]
         for kwargs in [
             {"add_prefix_space": True},
             {"dtype": "string"},
