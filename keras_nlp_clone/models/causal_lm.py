@@ -97,8 +97,12 @@ class CausalLM(Task):
 
     - JAX: `jax.jit`, the model's and sampler's variables passed as state
       (XLA).
-    - TensorFlow: `tf.function(jit_compile=True)` (XLA), unless the task
-      was compiled with `jit_compile=False`.
+    - TensorFlow: `tf.function(jit_compile=True, autograph=False)` (XLA),
+      unless the task was compiled with `jit_compile=False`. The loop is
+      written with `keras.ops` control flow, so AutoGraph's source
+      conversion (most of the first call's time) is skipped; a
+      `generate_step` written with Python `if`/`while` on tensors must
+      use `keras.ops.cond`/`keras.ops.while_loop` instead.
     - PyTorch: eager execution under `torch.no_grad()` (`torch.compile`
       takes minutes to compile a generation loop on a CPU, more than it
       saves on the lengths generated here), with the key/value caches
@@ -266,9 +270,11 @@ class CausalLM(Task):
         if backend == "jax":
             function = self._make_jax_generate_function()
         elif backend == "tensorflow" and self.__dict__.get("_generate_jit", True):
-            function = tf.function(self.generate_step, jit_compile=True)
+            function = tf.function(
+                self.generate_step, jit_compile=True, autograph=False
+            )
         elif backend == "tensorflow":
-            function = tf.function(self.generate_step)
+            function = tf.function(self.generate_step, autograph=False)
         elif backend == "torch":
             import torch
 
