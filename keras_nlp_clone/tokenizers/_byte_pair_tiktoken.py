@@ -32,8 +32,10 @@ try:
 except ImportError:  # The Python core runs alone.
     tiktoken = None
 
-# Set to False to run every text through the Python core (tests do).
-ENABLED = True
+# Off by default: on the shared 2-core machine it saved no CPU time cold
+# and cost more warm than the Python core's word cache (docs/benchmarks.md);
+# its only gain is `tiktoken`'s threads on idle cores. Set to True to use it.
+ENABLED = False
 
 # SHA-256 (see `merges_digest`) of the merge tables for which ASCII text
 # gets the same ids from `tiktoken` as from GPT-2's algorithm: GPT-2's

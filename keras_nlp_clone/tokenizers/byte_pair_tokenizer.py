@@ -5,9 +5,9 @@ GPT-2's regular expression, each word's UTF-8 bytes are mapped to printable
 characters by GPT-2's byte-to-unicode table, and merges are applied by rank.
 The core runs in Python (`_byte_pair_core`: GPT-2's split pattern, merges on
 integer ids, a bounded word cache shared by tokenizers with the same files);
-with GPT-2's merges (also RoBERTa's and BART's) and `tiktoken` installed, the
-ASCII parts of the texts go through `tiktoken`'s Rust core instead
-(`_byte_pair_tiktoken`, where it gives exactly the same ids); inside `tf.data.Dataset.map` or a `tf.function` it runs through
+an opt-in path (`_byte_pair_tiktoken.ENABLED`, off by default) sends the
+ASCII parts of the texts through `tiktoken`'s Rust core for GPT-2's merges
+(also RoBERTa's and BART's), with exactly the same ids; inside `tf.data.Dataset.map` or a `tf.function` it runs through
 `tf.py_function`.
 """
 
@@ -533,13 +533,7 @@ class BytePairTokenizer(Tokenizer):
     The tokenizer itself runs in Python: words are split by the standard
     `re` module on ASCII text and by the `regex` package otherwise, merges
     run on integer ids, and a cache of up to 100,000 words makes a repeated
-    word cost one dictionary lookup. With GPT-2's merges (shared by RoBERTa
-    and BART) and the `tiktoken` package installed, the ASCII parts of the
-    texts (cut only between a non-space and a space, where no word spans)
-    go through `tiktoken`'s Rust core, on up to 8 threads, with the ids
-    mapped back to this vocabulary's; the ids are the same (on non-ASCII
-    text `tiktoken`'s Unicode tables and merge order can differ from
-    GPT-2's, so that stays in Python). The parsed vocabulary and merges and
+    word cost one dictionary lookup. The parsed vocabulary and merges and
     the word cache are shared by every tokenizer built from the same
     content (files with the same bytes, or equal values; the 4 most
     recently used are kept), so a second tokenizer for the same files

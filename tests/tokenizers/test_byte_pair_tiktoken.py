@@ -1,4 +1,4 @@
-"""The `tiktoken` fast path of `BytePairTokenizer` (`_byte_pair_tiktoken`).
+"""The opt-in `tiktoken` fast path of `BytePairTokenizer` (`_byte_pair_tiktoken`).
 
 Every check compares the tokenizer with the fast path against the same
 tokenizer forced onto its Python core (`_byte_pair_tiktoken.ENABLED =
@@ -30,6 +30,12 @@ def gpt2_tokenizer(vocabulary=None, **kwargs):
         merges=real_data.gpt2_merges_path(),
         **kwargs,
     )
+
+
+@pytest.fixture(autouse=True)
+def fast_path_on(monkeypatch):
+    """The fast path is opt-in: switched on for every test here."""
+    monkeypatch.setattr(fast, "ENABLED", True)
 
 
 def python_core(tokenizer, texts):
