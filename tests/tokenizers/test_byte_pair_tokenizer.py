@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from keras_nlp_clone.tokenizers import BytePairTokenizer, Tokenizer
 from keras_nlp_clone.tokenizers import _byte_pair_core as core
-from keras_nlp_clone.tokenizers import _byte_pair_tiktoken as fast
 from keras_nlp_clone.tokenizers.byte_pair_tokenizer import (
     BYTE_TO_UNICODE,
     GPT2_SPLIT_PATTERN,
@@ -850,11 +849,8 @@ def gpt2_oracle_ids(tiktoken_gpt2, texts):
 
 class TestFastPaths(TestCase):
     def test_tokenizers_with_same_files_share_a_warm_cache(
-        self, real_texts, tiktoken_gpt2, monkeypatch
+        self, real_texts, tiktoken_gpt2
     ):
-        # The word cache serves the Python core: `tiktoken`'s fast path
-        # (`test_byte_pair_tiktoken.py`) is switched off here.
-        monkeypatch.setattr(fast, "ENABLED", False)
         core.clear_shared()
         first = gpt2_tokenizer()
         texts = real_texts[:50]
@@ -905,10 +901,7 @@ class TestFastPaths(TestCase):
             assert tokenizer("butter fly") == [9, 16]
         assert core.shared_size() == core.MAX_SHARED_CORES
 
-    def test_cache_eviction_keeps_ids_exact(
-        self, real_texts, tiktoken_gpt2, monkeypatch
-    ):
-        monkeypatch.setattr(fast, "ENABLED", False)
+    def test_cache_eviction_keeps_ids_exact(self, real_texts, tiktoken_gpt2):
         core.clear_shared()
         tokenizer = gpt2_tokenizer()
         cache = tokenizer._state.cache

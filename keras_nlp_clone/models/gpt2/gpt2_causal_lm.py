@@ -13,7 +13,6 @@ from keras_nlp_clone.models.gpt2.gpt2_causal_lm_preprocessor import (
     GPT2CausalLMPreprocessor,
 )
 from keras_nlp_clone.samplers.contrastive_sampler import ContrastiveSampler
-from keras_nlp_clone.samplers.sampler import Sampler
 from keras_nlp_clone.samplers.speculative_sampler import SpeculativeSampler
 
 
@@ -32,10 +31,7 @@ class GPT2CausalLM(CausalLM):
     `num_layers` tensors of shape `(batch, 2, max_length, num_heads,
     head_dim)`: one pass over the padded prompts fills it, then each step
     runs the blocks on one token, at position `index - 1`, and returns the
-    logits of the token at `index`. On JAX and TensorFlow with a greedy
-    sampler there is no separate prompt pass: the loop runs the prompt's
-    tokens one per step too, so the compiled program holds one copy of
-    the layers (faster to compile; the same ids).
+    logits of the token at `index`.
 
     Args:
         backbone: a `keras_nlp_clone.models.GPT2Backbone`.
@@ -175,7 +171,6 @@ class GPT2CausalLM(CausalLM):
             last = len(x.shape) - 1
             return ops.tensordot(x, embeddings, axes=[[last], [1]])
 
-        project.dtype = dtype
         return project
 
     def _torch_head_projection(self, embeddings, dtype):
@@ -220,7 +215,6 @@ class GPT2CausalLM(CausalLM):
                 )
             return torch.matmul(x, kernel())
 
-        project.dtype = dtype
         return project
 
     def _build_cache(self, token_ids, prompt_length=None):
@@ -230,24 +224,17 @@ class GPT2CausalLM(CausalLM):
         first `prompt_length` positions are run: decoding starts there and
         writes every later position before reading it. The hidden states
         returned then cover those positions only."""
-        max_length = ops.shape(token_ids)[1]
-        cache = self._empty_cache(token_ids)
-        if prompt_length is not None and prompt_length < max_length:
-            token_ids = token_ids[:, :prompt_length]
-        return self._decode_with_cache(token_ids, cache, 0)
-
-    def _empty_cache(self, token_ids):
-        """A zero cache for `token_ids` `(batch, max_length)`: a tuple of
-        `num_layers` tensors `(batch, 2, max_length, num_heads,
-        head_dim)`."""
         backbone = self.backbone
         batch_size, max_length = ops.shape(token_ids)[0], ops.shape(token_ids)[1]
         head_dim = backbone.hidden_dim // backbone.num_heads
         shape = (batch_size, 2, max_length, backbone.num_heads, head_dim)
-        return tuple(
-            ops.zeros(shape, dtype=self.compute_dtype)
-            for _ in range(backbone.num_layers)
+        dtype = self.compute_dtype
+        cache = tuple(
+            ops.zeros(shape, dtype=dtype) for _ in range(backbone.num_layers)
         )
+        if prompt_length is not None and prompt_length < max_length:
+            token_ids = token_ids[:, :prompt_length]
+        return self._decode_with_cache(token_ids, cache, 0)
 
     def _cached_logits_function(self):
         """Returns `f(token_ids, cache, cache_update_index)` -> `(logits,
@@ -272,35 +259,10 @@ class GPT2CausalLM(CausalLM):
 
         return call
 
-    def _next_function(self, fixed_mask=None):
+    def _next_function(self):
         """The sampler's `next(prompt, cache, index)`: runs the token at
-        `index - 1` through the cache.
-
-        With `fixed_mask` (bool `(batch, max_length)`, True where the
-        prompt fixes a token), a step whose next position is fixed in every
-        row skips the head and returns zero logits (the sampler keeps the
-        prompt's token there): the prompt then runs through the decoding
-        loop itself (see `_prompt_in_loop`)."""
-        head = None if fixed_mask is None else self._head_projection()
-        if head is None:
-            call = self._cached_logits_function()
-        else:
-            vocabulary_size = self.backbone.vocabulary_size
-
-            def call(token_ids, cache, cache_update_index):
-                hidden_states, cache = self._decode_with_cache(
-                    token_ids, cache, cache_update_index
-                )
-                fixed = ops.all(
-                    ops.take(fixed_mask, cache_update_index + 1, axis=1)
-                )
-                zeros_shape = (ops.shape(token_ids)[0], 1, vocabulary_size)
-
-                def no_logits():
-                    return ops.zeros(zeros_shape, dtype=head.dtype)
-
-                logits = ops.cond(fixed, no_logits, lambda: head(hidden_states))
-                return logits, hidden_states, cache
+        `index - 1` through the cache."""
+        call = self._cached_logits_function()
 
         def next(prompt, cache, index):
             cache_update_index = index - 1
@@ -328,30 +290,6 @@ class GPT2CausalLM(CausalLM):
             return call(block, cache, index - 1)
 
         return verify_next
-
-    def _prompt_in_loop(self):
-        """Whether `generate_step` runs the prompt through the decoding
-        loop instead of a separate prompt pass.
-
-        On JAX and TensorFlow the compiled program otherwise holds two
-        copies of every layer (the prompt pass over the whole static
-        length and the loop body); with one, tracing and XLA compilation
-        of a new shape take about a third less time, and the prompt's
-        tokens run one per step (the head skipped while every row's next
-        token is fixed by its prompt) instead of a pass over every
-        position. Used for samplers that run the base loop and draw no
-        random numbers (`GreedySampler`), so that the generated tokens do
-        not depend on it; the others read the prompt's hidden states
-        (contrastive), search over it (beam), verify blocks
-        (speculative) or would draw numbers at prompt positions.
-        """
-        sampler = self.sampler
-        return (
-            keras.config.backend() in ("jax", "tensorflow")
-            and type(sampler).__call__ is Sampler.__call__
-            and not sampler.variables
-            and self.backbone.token_embedding.quantization_mode is None
-        )
 
     def generate_step(self, inputs, stop_token_ids=None):
         """Generates the tokens of one batch of padded prompts.
@@ -385,15 +323,7 @@ class GPT2CausalLM(CausalLM):
             # samplers get every position's). Compiled loops keep the
             # static full length.
             prompt_length = int(index)
-        fixed_mask = None
-        if self._prompt_in_loop():
-            # One traced copy of the layers (the loop body): the loop
-            # starts at position 1 and runs the prompt's tokens too.
-            fixed_mask = padding_mask
-            index = ops.ones_like(index)
-            hidden_states, cache = None, self._empty_cache(token_ids)
-        else:
-            hidden_states, cache = self._build_cache(token_ids, prompt_length)
+        hidden_states, cache = self._build_cache(token_ids, prompt_length)
         speculative = {}
         if isinstance(self.sampler, SpeculativeSampler):
             # Speculative decoding: the draft model proposes, this model
@@ -411,7 +341,7 @@ class GPT2CausalLM(CausalLM):
             }
 
         token_ids = self.sampler(
-            next=self._next_function(fixed_mask),
+            next=self._next_function(),
             prompt=token_ids,
             cache=cache,
             index=index,

@@ -254,35 +254,3 @@ class TestGPT2CausalLM(TestCase):
         embeddings.assign(boosted)
         after = id_lm.generate(prompt, stop_token_ids=None)["token_ids"]
         assert after[0, 3] == 7 and before[0, 3] != 7
-
-    def test_prompt_runs_in_the_decoding_loop(self, id_lm):
-        # JAX and TensorFlow with a deterministic base-loop sampler: no
-        # separate prompt pass (one traced copy of the layers); the ids
-        # equal the prompt-pass path's, with mixed prompt lengths and a
-        # stop token.
-        compiled = keras.config.backend() in ("jax", "tensorflow")
-        assert id_lm._prompt_in_loop() is compiled
-        for sampler in ("top_k", "beam", "contrastive"):
-            id_lm.compile(sampler=sampler)
-            assert not id_lm._prompt_in_loop()
-        rows = [[EOT, 260, 261, 262, 263], [EOT, 5], [EOT, 40, 41]]
-        prompt = _ids(id_lm, rows, 12)
-        id_lm.compile(sampler="greedy")
-        free = id_lm.generate(prompt, stop_token_ids=None)["token_ids"]
-        stop = [int(free[1, 4])]
-        in_loop = id_lm.generate(prompt, stop_token_ids=stop)
-        object.__setattr__(id_lm, "_prompt_in_loop", lambda: False)
-        id_lm.compile(sampler="greedy")
-        for stop_token_ids in (None, stop):
-            expected = id_lm.generate(prompt, stop_token_ids=stop_token_ids)
-            if stop_token_ids is None:
-                self.assertAllEqual(free, expected["token_ids"])
-            else:
-                self.assertAllEqual(in_loop["token_ids"], expected["token_ids"])
-                self.assertAllEqual(
-                    in_loop["padding_mask"], expected["padding_mask"]
-                )
-        if keras.config.backend() == "tensorflow":
-            # The loop is written with `keras.ops`: no AutoGraph conversion
-            # (it took most of TensorFlow's first call).
-            assert id_lm.make_generate_function()._autograph is False
