@@ -42,10 +42,10 @@ def test_quickstart_rejects_bad_flags():
     with pytest.raises(SystemExit):
         quickstart.parse_args(["--epochs", "0"])
     args = quickstart.parse_args([])
-    # The defaults docs/quickstart.md measured: 2,000 reviews of 256 tokens,
+    # The defaults docs/quickstart.md measured: 2,000 reviews of 128 tokens,
     # one epoch, TensorFlow, scored on 1,000 held-out reviews.
     assert args.num_test == 1000 and args.num_train == 2000
-    assert args.sequence_length == 256 and args.epochs == 1
+    assert args.sequence_length == 128 and args.epochs == 1
     assert args.backend == "tensorflow"
     # Full fine-tuning by default, at the classifier's learning rate; LoRA
     # at its own unless one is given.
