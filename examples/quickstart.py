@@ -11,7 +11,7 @@ classifier with `save_to_preset`, reloads it with `from_preset` and checks
 that the reloaded classifier predicts the same on the held-out reviews.
 
 The defaults (2,000 training reviews truncated to 128 tokens, one epoch,
-1,000 held-out reviews) reach 0.841 held-out accuracy in about 6.5 minutes on
+1,000 held-out reviews) reach 0.841 held-out accuracy in about 6 minutes on
 two idle CPU cores. `--sequence_length 256` reaches 0.876 but takes about
 16 minutes (a training step at 256 tokens costs 2.6 times one at 128); see
 the `held-out accuracy:` line at the end of the output and
