@@ -100,19 +100,21 @@ def _eager_tensor_of(array):
     tensor takes its buffer as it is. The weights file's buffer is private
     to the load (nothing else writes to it), so sharing it is safe, as under
     JAX. Falls back to `array` itself (copied by TensorFlow) if TensorFlow's
-    eager tensor class is not where this expects it.
+    private eager tensor class is not where, or not called how, this expects
+    (it is not public API and may change between TensorFlow releases).
     """
     try:
         from tensorflow.python.eager import context
         from tensorflow.python.framework import dtypes
         from tensorflow.python.framework import ops
-    except ImportError:
+
+        ctx = context.context()
+        ctx.ensure_initialized()
+        return ops.EagerTensor(
+            array, ctx.device_name, dtypes.as_dtype(array.dtype).as_datatype_enum
+        )
+    except (ImportError, AttributeError, TypeError):
         return array
-    ctx = context.context()
-    ctx.ensure_initialized()
-    return ops.EagerTensor(
-        array, ctx.device_name, dtypes.as_dtype(array.dtype).as_datatype_enum
-    )
 
 
 class _Entry:
@@ -158,9 +160,9 @@ class WeightsFile:
     a view (64-byte aligned, which `save_weights_file` arranges) becomes
     the variable's buffer as it is (XLA's CPU client aliases it), under
     PyTorch the parameter's storage, under TensorFlow the variable's
-    buffer too (through an eager tensor sharing it). (The file is not memory-mapped: a model would then crash
-    when the file is overwritten in place, e.g. by `save_weights`.) Other
-    datasets are read with h5py.
+    buffer too (through an eager tensor sharing it). (The file is not
+    memory-mapped: a model would then crash when the file is overwritten
+    in place, e.g. by `save_weights`.) Other datasets are read with h5py.
 
     Raises:
         PresetError: from `load_into`, when the file is damaged or does not

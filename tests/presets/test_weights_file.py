@@ -57,3 +57,37 @@ class TestWeightsFiles(TestCase):
         drop_records(saved_preset)  # the file's own checks, not the record's
         with pytest.raises(PresetError, match=r"token_embedding/embeddings.*\(9, 4\) in the file"):
             BertBackbone.from_preset(str(saved_preset))
+
+
+class TestEagerTensorOf:
+    """`_eager_tensor_of`: shares an aligned array's memory, and falls back
+    to the array itself when TensorFlow's private class changes."""
+
+    def test_shares_memory_and_values(self):
+        import numpy as np
+
+        from keras_nlp_clone.presets import weights_file
+
+        buffer = np.zeros(64 + 4 * 6, dtype=np.uint8)
+        start = (-buffer.ctypes.data) % 64
+        array = buffer[start : start + 24].view(np.float32).reshape(2, 3)
+        array[...] = np.arange(6, dtype=np.float32).reshape(2, 3)
+        tensor = weights_file._eager_tensor_of(array)
+        np.testing.assert_array_equal(tensor.numpy(), array)
+        assert tensor.dtype.name == "float32" and tuple(tensor.shape) == (2, 3)
+        array[0, 0] = 7.0
+        assert tensor.numpy()[0, 0] == 7.0
+
+    def test_changed_private_class_falls_back_to_the_array(self, monkeypatch):
+        import numpy as np
+        from tensorflow.python.framework import ops
+
+        from keras_nlp_clone.presets import weights_file
+
+        class Changed:
+            def __init__(self, *args):
+                raise TypeError("new signature")
+
+        monkeypatch.setattr(ops, "EagerTensor", Changed)
+        array = np.ones((2, 2), dtype=np.float32)
+        assert weights_file._eager_tensor_of(array) is array
