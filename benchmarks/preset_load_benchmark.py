@@ -10,8 +10,8 @@ the same model saved as a classifier with its preprocessor and tokenizer
 Saves randomly initialized models with `save_to_preset` to a temporary
 directory, waits until the files are past the verified-file cache's racy
 window (2 s; else each load within it hashes the weights file again, which
-a preset saved or downloaded earlier does not), then loads each `--loads` times in this process and prints each
-time and the median. If a median misses its target, or with `--profile`,
+a preset saved or downloaded earlier does not), then loads each `--loads`
+times in this process and prints each time and the median. If a median misses its target, or with `--profile`,
 prints the top cProfile entries of one load.
 
     python benchmarks/preset_load_benchmark.py --backend jax
@@ -70,8 +70,8 @@ def time_loads(load, loads, cpu_times=None):
     (`gc.collect()`, outside the timing: Keras models hold reference cycles,
     which otherwise live until a later collection, so that every load
     would get fresh memory from the kernel for its 115 MB of weights), so
-    that its deallocation is not counted as loading. When `cpu_times` is a list,
-    each load's CPU seconds (`time.process_time`, all threads) are
+    that its deallocation is not counted as loading. When `cpu_times` is a
+    list, each load's CPU seconds (`time.process_time`, all threads) are
     appended to it: on a shared machine they vary less than wall time.
     """
     times = []

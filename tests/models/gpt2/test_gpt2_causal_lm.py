@@ -182,6 +182,15 @@ class TestGPT2CausalLM(TestCase):
         causal_lm.generate(["the quick"])
         assert CountingGPT2CausalLM.traces == 3
 
+    def test_tensorflow_generate_is_compiled_without_autograph(self, id_lm):
+        # The loop uses `keras.ops` control flow; AutoGraph's conversion of
+        # every traced function's source was most of the first call.
+        if keras.config.backend() != "tensorflow":
+            pytest.skip("TensorFlow's tf.function only.")
+        function = id_lm.make_generate_function()
+        assert function._autograph is False
+        assert function._jit_compile is True
+
     @pytest.mark.parametrize(
         "sampler",
         [
