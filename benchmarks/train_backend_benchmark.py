@@ -1,7 +1,8 @@
 """Which Keras backend fine-tunes fastest on this CPU?
 
-Claim checked: the quickstart's default backend (`jax`) is the fastest of
-jax, tensorflow and torch for its training step here.
+Claim checked: which of jax, tensorflow and torch trains the quickstart's
+model fastest here, and what a dtype policy (`--dtype_policy
+mixed_bfloat16`) changes.
 
 Times `train_on_batch` of a BertClassifier the size of all-MiniLM-L6-v2
 (6 layers, hidden 384, 12 heads, intermediate 1536, vocabulary 30,522,
@@ -12,6 +13,7 @@ subprocess. Reports the median over the timed steps after warm-up steps
 
     python benchmarks/train_backend_benchmark.py              # all backends
     python benchmarks/train_backend_benchmark.py --backend torch --steps 5
+    python benchmarks/train_backend_benchmark.py --dtype_policy mixed_bfloat16
 """
 
 import argparse
@@ -38,6 +40,12 @@ def parse_args():
     parser.add_argument("--predict_batch_size", type=int, default=32)
     parser.add_argument("--sequence_length", type=int, default=128)
     parser.add_argument(
+        "--dtype_policy",
+        default="float32",
+        help="Keras dtype policy of the model (`float32`, `mixed_bfloat16`, "
+        "`bfloat16`, ...).",
+    )
+    parser.add_argument(
         "--json", action="store_true", help="Child mode: print one JSON line."
     )
     return parser.parse_args()
@@ -56,7 +64,9 @@ def measure(args):
         num_heads=12,
         hidden_dim=384,
         intermediate_dim=1536,
+        dtype=args.dtype_policy,
     )
+    # The head follows the backbone's policy (float32 logits when mixed).
     classifier = keras_nlp.models.BertClassifier(backbone, num_classes=2)
 
     def batch(n):
@@ -113,6 +123,7 @@ def main():
             "--batch_size", str(args.batch_size),
             "--predict_batch_size", str(args.predict_batch_size),
             "--sequence_length", str(args.sequence_length),
+            "--dtype_policy", args.dtype_policy,
         ]
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -132,7 +143,8 @@ def main():
         ])
     print(
         f"batch {args.batch_size} x seq {args.sequence_length} (train), "
-        f"{args.predict_batch_size} x {args.sequence_length} (predict); "
+        f"{args.predict_batch_size} x {args.sequence_length} (predict), "
+        f"dtype policy {args.dtype_policy}; "
         f"median of {args.steps} steps after {args.warmup} warm-up"
     )
     bench_utils.print_table(

@@ -23,13 +23,18 @@ def test_quickstart_tiny_run(tmp_path, capsys):
     out = capsys.readouterr().out
     summary = re.search(
         r"held-out accuracy: (\d\.\d{3}) on 32 reviews \(trained on 64, seq "
-        r"len 32, 1 epoch\(s\)\) in \d+ s",
+        r"len 32, head_tail truncation, 1 epoch\(s\)\) in \d+ s",
         out,
     )
     assert summary, out[-3000:]
     assert float(summary.group(1)) == pytest.approx(result["accuracy"], abs=1e-3)
     assert "reloaded predictions match on 32 held-out reviews" in out
     assert result["max_reload_diff"] <= 1e-5
+    assert result["truncation"] == "head_tail"
+    # Reviews over 30 tokens keep at most 7 from the start, 23 from the end.
+    assert re.search(r"Head and tail truncation: \d+ of 96 reviews are longer "
+                     r"than 30 tokens and keep their first words up to 7 "
+                     r"tokens and their last words up to 23", out), out[-3000:]
     assert (tmp_path / "classifier" / "task.json").exists()
     for sentence in quickstart.FRESH_SENTENCES:
         assert repr(sentence) in out
@@ -47,6 +52,7 @@ def test_quickstart_rejects_bad_flags():
     assert args.num_test == 1000 and args.num_train == 2000
     assert args.sequence_length == 128 and args.epochs == 1
     assert args.backend == "tensorflow"
+    assert args.truncation == "head_tail"
     # Full fine-tuning by default, at the classifier's learning rate; LoRA
     # at its own unless one is given.
     assert args.lora_rank == 0 and args.learning_rate == 5e-5
@@ -60,3 +66,52 @@ def test_quickstart_rejects_bad_flags():
 def test_clean_review():
     quickstart = import_example("quickstart")
     assert quickstart.clean_review("Good.<br /><br />Bad.") == "Good.  Bad."
+
+
+def _tiny_bert_tokenizer():
+    import keras_nlp_clone as keras_nlp
+
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocabulary += ["a", "b", "c", "d", "e", "f", "g", "##s", "."]
+    return keras_nlp.models.BertTokenizer(vocabulary=vocabulary)
+
+
+def test_keep_head_and_tail_exact_token_budget():
+    quickstart = import_example("quickstart")
+    tokenizer = _tiny_bert_tokenizer()
+    texts = [
+        "a b c d e f g",  # 7 tokens: first 1, last 3
+        "as. b c d as.",  # 9 tokens; "as." is 3 tokens (a ##s .)
+        "a  b\tc",  # 3 tokens: within the budget, returned as it is
+        "as. as.",  # 6 tokens: exactly the budget
+    ]
+    shortened = quickstart.keep_head_and_tail(
+        texts, tokenizer, num_tokens=4, head_tokens=1
+    )
+    assert shortened[0] == "a e f g"
+    assert shortened[2] == "a  b\tc"
+    shortened = quickstart.keep_head_and_tail(
+        texts, tokenizer, num_tokens=6, head_tokens=3
+    )
+    assert shortened == ["a b c e f g", "as. as.", "a  b\tc", "as. as."]
+    ids = [list(map(int, row)) for row in tokenizer(shortened)]
+    assert ids[1] == [5, 12, 13, 5, 12, 13]
+    assert max(len(row) for row in ids) <= 6
+
+
+def test_keep_head_and_tail_word_over_head_budget():
+    quickstart = import_example("quickstart")
+    tokenizer = _tiny_bert_tokenizer()
+    # "as." (3 tokens) does not fit a head of 2: the head is empty and the
+    # tail takes the whole budget, never more.
+    (shortened,) = quickstart.keep_head_and_tail(
+        ["as. b c d e"], tokenizer, num_tokens=3, head_tokens=2
+    )
+    assert shortened == "c d e"
+
+
+def test_truncation_flag():
+    quickstart = import_example("quickstart")
+    assert quickstart.parse_args(["--truncation", "end"]).truncation == "end"
+    with pytest.raises(SystemExit):
+        quickstart.parse_args(["--truncation", "middle"])
