@@ -53,6 +53,7 @@ def test_quickstart_rejects_bad_flags():
     assert args.sequence_length == 128 and args.epochs == 1
     assert args.backend == "tensorflow"
     assert args.truncation == "head_tail"
+    assert args.dtype_policy == "float32"
     # Full fine-tuning by default, at the classifier's learning rate; LoRA
     # at its own unless one is given.
     assert args.lora_rank == 0 and args.learning_rate == 5e-5
@@ -110,8 +111,12 @@ def test_keep_head_and_tail_word_over_head_budget():
     assert shortened == "c d e"
 
 
-def test_truncation_flag():
+def test_truncation_and_dtype_policy_flags():
     quickstart = import_example("quickstart")
     assert quickstart.parse_args(["--truncation", "end"]).truncation == "end"
+    args = quickstart.parse_args(["--dtype_policy", "mixed_bfloat16"])
+    assert args.dtype_policy == "mixed_bfloat16"
+    with pytest.raises(SystemExit):
+        quickstart.parse_args(["--dtype_policy", "float64"])
     with pytest.raises(SystemExit):
         quickstart.parse_args(["--truncation", "middle"])
