@@ -199,6 +199,14 @@ class Task(EarlyAttributeMixin, keras.Model):
         (`_draws_random`) is mapped sequentially, so that under
         `keras.utils.set_random_seed` batches get their draws in a fixed
         order and runs repeat.
+
+        On PyTorch, a pipeline built here from in-memory inputs runs with
+        `tf.data` autotuning off: with it on, about one `fit` call in three
+        waited about 0.7 s for every batch (1.7 s a step against 1.0 s for
+        the quickstart's model under mixed bfloat16 on 2 cores; 7 such
+        calls in 20, none in 23 with it off;
+        `benchmarks/fit_call_benchmark.py`, docs/benchmarks.md). A
+        user's `tf.data.Dataset` keeps its own options.
         """
         if _is_dataset(x):
             if y is not None or sample_weight is not None:
@@ -231,7 +239,12 @@ class Task(EarlyAttributeMixin, keras.Model):
             ds = input_checks.assert_ids_in_dataset(
                 self.backbone, ds, owner=type(self).__name__
             )
-        return ds.prefetch(tf.data.AUTOTUNE)
+        ds = ds.prefetch(tf.data.AUTOTUNE)
+        if not _is_dataset(x) and keras.backend.backend() == "torch":
+            options = tf.data.Options()
+            options.autotune.enabled = False
+            ds = ds.with_options(options)
+        return ds
 
     def _check_ids(self, x):
         """Checks concrete token/segment ids against the backbone's

@@ -186,3 +186,27 @@ class TestTaskCompileDefaults(TestCase):
             assert classifier.jit_compile is True
         else:
             assert classifier.jit_compile is False
+
+
+class TestPipelineOptions(TestCase):
+    def test_autotune_off_on_torch_only_for_in_memory_inputs(self):
+        # On PyTorch, tf.data autotuning made some `fit` calls wait ~0.7 s
+        # for every batch (benchmarks/fit_call_benchmark.py); the pipeline
+        # built from in-memory inputs turns it off there.
+        classifier = _classifier(0)
+        ds = classifier._make_dataset(TEXTS, LABELS, None, 2, True)
+        enabled = ds.options().autotune.enabled  # None: TensorFlow's default, on
+        if keras.backend.backend() == "torch":
+            assert enabled is False
+        else:
+            assert enabled is not False
+        x, y = next(iter(ds))
+        assert tuple(x["token_ids"].shape) == (2, 12)
+        assert tuple(y.shape) == (2,)
+        # A user's dataset keeps its own options.
+        user = tf.data.Dataset.from_tensor_slices((TEXTS, LABELS)).batch(2)
+        options = tf.data.Options()
+        options.autotune.enabled = True
+        user = user.with_options(options)
+        ds = classifier._make_dataset(user, None, None, None, False)
+        assert ds.options().autotune.enabled is True
