@@ -150,7 +150,19 @@ class TestTaskPaths(TestCase):
             tf.errors.InvalidArgumentError,
             match=re.escape(
                 "`BertClassifier` got `token_ids` at or past its "
-                f"`vocabulary_size` {VOCABULARY_SIZE}"
+                f"`vocabulary_size` {VOCABULARY_SIZE}: ids must lie in "
+                f"[0, {VOCABULARY_SIZE - 1}]; the largest in this batch is] "
+                "[1000]"
+            ),
+        ):
+            list(ds)
+        negative = _inputs(list(classifier.backbone.input), "segment_ids", -2)
+        ds = tf.data.Dataset.from_tensor_slices((negative, y)).batch(2)
+        ds = classifier._make_dataset(ds, None, None, None, False)
+        with pytest.raises(
+            tf.errors.InvalidArgumentError,
+            match=re.escape(
+                "`BertClassifier` got a negative id in `segment_ids`:] [-2]"
             ),
         ):
             list(ds)
