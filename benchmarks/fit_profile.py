@@ -92,6 +92,8 @@ def build_classifier(with_preprocessor=True, sequence_length=128):
 
 
 def first_step(args):
+    """Prints the phases of a fresh classifier's first `fit` call (see the
+    module docstring, `--case first_step`)."""
     import cProfile
     import logging
     import pstats
@@ -146,6 +148,12 @@ def first_step(args):
 
 
 def torch_step(args):
+    """Prints median step seconds and `torch.profiler` tables of ours and of
+    `transformers` on one batch (`--case torch_step`).
+
+    Raises:
+        SystemExit: the backend is not PyTorch.
+    """
     if BACKEND != "torch":
         raise SystemExit("--case torch_step needs --backend torch.")
     import keras
