@@ -226,10 +226,27 @@ def _softmax(logits):
 
 
 def main(argv=None):
-    """Runs the quickstart; returns a dict of the measured figures."""
+    """Runs the quickstart; returns a dict of the measured figures.
+
+    `--dtype_policy` is set as Keras' global policy for the run and the
+    caller's policy is restored afterwards, also when the run fails.
+    """
     args = parse_args(argv)
     example_utils.select_backend(args.backend)
 
+    import keras
+
+    previous_policy = keras.mixed_precision.global_policy()
+    # Before any model exists: layers take the global policy when built.
+    keras.mixed_precision.set_global_policy(args.dtype_policy)
+    try:
+        return _run(args)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _run(args):
+    """The quickstart under the policy `main` set (see `main`)."""
     import keras
     import numpy as np
 
@@ -240,8 +257,6 @@ def main(argv=None):
 
     start = time.perf_counter()
     keras.utils.set_random_seed(args.seed)
-    # Before any model exists: layers take the global policy when built.
-    keras.mixed_precision.set_global_policy(args.dtype_policy)
     print(
         f"Keras {keras.__version__}, backend {keras.backend.backend()}, "
         f"keras_nlp_clone {keras_nlp.__version__}, {os.cpu_count()} CPU cores"

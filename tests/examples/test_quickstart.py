@@ -1,4 +1,5 @@
 import re
+import sys
 
 import keras
 import pytest
@@ -120,3 +121,25 @@ def test_truncation_and_dtype_policy_flags():
         quickstart.parse_args(["--dtype_policy", "float64"])
     with pytest.raises(SystemExit):
         quickstart.parse_args(["--truncation", "middle"])
+
+
+def test_dtype_policy_is_set_for_the_run_and_restored(monkeypatch):
+    # The policy is global in Keras: the run must see the flag's, and the
+    # caller must get its own back, also when the run fails.
+    quickstart = import_example("quickstart")
+    import movie_reviews_data  # noqa: F401  (a sibling of quickstart.py)
+
+    seen = []
+
+    def load_imdb(*args, **kwargs):
+        seen.append(keras.mixed_precision.global_policy().name)
+        raise RuntimeError("stop after the policy is set")
+
+    monkeypatch.setattr(sys.modules["movie_reviews_data"], "load_imdb", load_imdb)
+    keras.mixed_precision.set_global_policy("float32")
+    with pytest.raises(RuntimeError, match="stop after the policy is set"):
+        quickstart.main(
+            ["--backend", keras.backend.backend(), "--dtype_policy", "mixed_bfloat16"]
+        )
+    assert seen == ["mixed_bfloat16"]
+    assert keras.mixed_precision.global_policy().name == "float32"
