@@ -19,7 +19,7 @@ targets; it prints the profiles that say what the time is made of:
 
 Model: bert_tiny (2 layers, hidden 128, 2 heads, intermediate 512), the
 real 30,522-token vocabulary of all-MiniLM-L6-v2, random weights, sequence
-length 128, Adam(5e-5), as in `fit_benchmark.py`.
+length 128, Adam(5e-5): `fit_benchmark.build_classifier`.
 
     python benchmarks/fit_profile.py --backend jax --log_compiles
     python benchmarks/fit_profile.py --backend tensorflow --profile /tmp/tf.prof
@@ -59,38 +59,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def build_classifier(with_preprocessor=True, sequence_length=128):
-    """A fresh bert_tiny classifier, compiled as in `fit_benchmark.py`."""
-    import keras
-
-    import fit_benchmark
-    import keras_nlp_clone as keras_nlp
-
-    keras.utils.set_random_seed(0)
-    tokenizer = keras_nlp.models.BertTokenizer(
-        vocabulary=fit_benchmark.minilm_vocabulary_path(), lowercase=True
-    )
-    preprocessor = keras_nlp.models.BertPreprocessor(
-        tokenizer, sequence_length=sequence_length
-    )
-    backbone = keras_nlp.models.BertBackbone(
-        vocabulary_size=tokenizer.vocabulary_size(),
-        max_sequence_length=512,
-        **fit_benchmark.BERT_TINY,
-    )
-    classifier = keras_nlp.models.BertClassifier(
-        backbone,
-        num_classes=2,
-        preprocessor=preprocessor if with_preprocessor else None,
-    )
-    classifier.compile(
-        optimizer=keras.optimizers.Adam(5e-5),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["sparse_categorical_accuracy"],
-    )
-    return classifier, preprocessor
-
-
 def first_step(args):
     """Prints the phases of a fresh classifier's first `fit` call (see the
     module docstring, `--case first_step`)."""
@@ -115,7 +83,9 @@ def first_step(args):
     texts, labels = fit_benchmark.imdb_data(args.examples)
     labels = np.asarray(labels, "int32")
     start = time.perf_counter()
-    classifier, _ = build_classifier(sequence_length=args.sequence_length)
+    classifier, _ = fit_benchmark.build_classifier(
+        sequence_length=args.sequence_length
+    )
     print(f"build s: {time.perf_counter() - start:.3f}")
 
     batch_ends = []
@@ -168,8 +138,8 @@ def torch_step(args):
     torch.set_num_threads(args.threads)
     texts, labels = fit_benchmark.imdb_data(args.batch_size)
     labels = np.asarray(labels, "int32")
-    classifier, preprocessor = build_classifier(
-        with_preprocessor=False, sequence_length=args.sequence_length
+    classifier, preprocessor = fit_benchmark.build_classifier(
+        sequence_length=args.sequence_length, with_preprocessor=False
     )
     x = {
         k: keras.ops.convert_to_numpy(v)
